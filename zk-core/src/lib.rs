@@ -1,0 +1,1 @@
+//! zk-core: the native async ZooKeeper client and the framework `Client`.

@@ -1,0 +1,1 @@
+//! zk-retry: retry policies and the retry loop, independent of ZooKeeper.

@@ -1,0 +1,1 @@
+//! zk-testing: start real ZooKeeper servers on loopback for tests, and break them on purpose.
