@@ -1,0 +1,99 @@
+//! Framing: every packet is a 4-byte big-endian length followed by that many bytes.
+//!
+//! [`check`] looks at a read buffer and says whether a whole frame is there, without
+//! allocating; a length above the limit (ZooKeeper's `jute.maxbuffer`) or below zero
+//! is refused before anything is read into memory for it.
+
+/// The default frame limit: ZooKeeper's default `jute.maxbuffer`, 0xfffff bytes.
+pub const DEFAULT_MAX_FRAME_LEN: usize = 0xfffff;
+
+/// Length of the prefix that carries a frame's size.
+pub const LENGTH_PREFIX: usize = 4;
+
+/// A frame header the client refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// The frame claims more bytes than the limit allows.
+    #[error("frame of {len} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// The length the peer announced.
+        len: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// The frame length is negative.
+    #[error("negative frame length {0}")]
+    NegativeLength(i32),
+}
+
+/// If `buf` starts with a whole frame, returns its body length (without the prefix).
+/// Returns `Ok(None)` when more bytes are needed.
+pub fn check(buf: &[u8], max_len: usize) -> Result<Option<usize>, FrameError> {
+    let Some(prefix) = buf.get(..LENGTH_PREFIX) else {
+        return Ok(None);
+    };
+    let len = i32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
+    if len < 0 {
+        return Err(FrameError::NegativeLength(len));
+    }
+    let len = len as usize;
+    if len > max_len {
+        return Err(FrameError::TooLarge { len, max: max_len });
+    }
+    if buf.len() - LENGTH_PREFIX < len {
+        return Ok(None);
+    }
+    Ok(Some(len))
+}
+
+/// Starts a frame in `buf`: reserves the length prefix and returns its offset,
+/// to be filled by [`finish`] once the body is written.
+pub fn start(buf: &mut bytes::BytesMut) -> usize {
+    let at = buf.len();
+    buf.extend_from_slice(&[0; LENGTH_PREFIX]);
+    at
+}
+
+/// Writes the length of the frame begun at `at` into its prefix.
+pub fn finish(buf: &mut bytes::BytesMut, at: usize) {
+    let len = (buf.len() - at - LENGTH_PREFIX) as i32;
+    buf[at..at + LENGTH_PREFIX].copy_from_slice(&len.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+
+    #[test]
+    fn partial_prefix_and_partial_body_need_more() {
+        assert_eq!(check(&[0, 0], 100), Ok(None));
+        assert_eq!(check(&[0, 0, 0, 3, 1, 2], 100), Ok(None));
+        assert_eq!(check(&[0, 0, 0, 3, 1, 2, 3, 9], 100), Ok(Some(3)));
+    }
+
+    #[test]
+    fn oversized_and_negative_lengths_are_refused_from_the_prefix_alone() {
+        assert_eq!(
+            check(&[0, 0x10, 0, 0], DEFAULT_MAX_FRAME_LEN),
+            Err(FrameError::TooLarge {
+                len: 0x100000,
+                max: DEFAULT_MAX_FRAME_LEN
+            })
+        );
+        assert_eq!(
+            check(&[0xff, 0xff, 0xff, 0xff], 100),
+            Err(FrameError::NegativeLength(-1))
+        );
+    }
+
+    #[test]
+    fn start_and_finish_write_the_body_length() {
+        let mut buf = BytesMut::new();
+        let at = start(&mut buf);
+        buf.extend_from_slice(b"hello");
+        finish(&mut buf, at);
+        assert_eq!(&buf[..4], &[0, 0, 0, 5]);
+        assert_eq!(check(&buf, 100), Ok(Some(5)));
+    }
+}
