@@ -7,6 +7,7 @@
 //! - [`stat`], [`acl`], [`create_mode`]: node metadata, access control, node kinds.
 //! - [`session_records`]: the connect handshake, request/reply headers, auth.
 //! - [`watch_records`]: notifications, SetWatches, watch modes.
+//! - [`path`]: path validation, path arithmetic, chroot mapping, data size.
 //! - [`request`] and [`ops`]: the [`Request`] trait and every request record with
 //!   its response.
 //!
@@ -21,6 +22,7 @@ pub mod frame;
 pub mod jute;
 pub mod opcode;
 pub mod ops;
+pub mod path;
 pub mod request;
 pub mod session_records;
 pub mod stat;
@@ -31,6 +33,7 @@ pub use code::Code;
 pub use create_mode::CreateMode;
 pub use jute::{Decode, DecodeError, Encode, Reader};
 pub use opcode::OpCode;
+pub use path::{DataTooLarge, PathError, validate_data_len, validate_path};
 pub use request::{Request, write_frame, write_request};
 pub use session_records::{
     AuthPacket, ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader,

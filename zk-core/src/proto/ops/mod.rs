@@ -6,6 +6,7 @@
 pub mod acl;
 pub mod children;
 pub mod create;
+pub mod multi;
 pub mod node;
 pub mod session;
 pub mod watches;
@@ -19,6 +20,10 @@ pub use children::{
 pub use create::{
     Create2Request, Create2Response, CreateContainerRequest, CreateRequest, CreateResponse,
     CreateTtlRequest,
+};
+pub use multi::{
+    MultiOp, MultiOpsError, MultiReadRequest, MultiRequest, MultiResponse, OpResult,
+    check_multi_ops,
 };
 pub use node::{
     CheckVersionRequest, DeleteRequest, ExistsRequest, ExistsResponse, GetDataRequest,
