@@ -6,8 +6,10 @@
 //!   `enabled` only when the serializer is not in Curator's default "compatible" mode;
 //! - absent values as `null` (Jackson's default inclusion), never left out;
 //! - `serviceType` as the Java enum name and `uriSpec` as `{"parts":[{"value":..,"variable":..}]}`;
-//! - no whitespace, non-ASCII as raw UTF-8, control characters as `\b \t \n \f \r` or
-//!   `\u00XX` with upper-case hex, floats as Java's `Double.toString` lays them out (`1.0E10`).
+//! - no whitespace; characters of the Basic Multilingual Plane as raw UTF-8, characters above it
+//!   as an escaped UTF-16 surrogate pair (`😀` is `\uD83D\uDE00`), control characters as
+//!   `\b \t \n \f \r` or `\u00XX`, all hex upper case; floats as Java's `Double.toString`
+//!   lays them out (`1.0E10`). (Jackson 2.14's UTF-8 generator, which Curator 5.4 uses here.)
 //!
 //! Reading is as lenient as Curator's: unknown keys are ignored, missing keys take Curator's
 //! defaults (empty name and id, registration time 0, `DYNAMIC`, enabled), and `null` for a name,
@@ -223,10 +225,30 @@ where
     Ok(Some(Option::<V>::deserialize(deserializer)?))
 }
 
-/// serde_json's compact output, with Jackson's spelling of control-character escapes and floats.
+/// serde_json's compact output, with Jackson's spelling of escapes and floats.
 struct JacksonFormatter;
 
 impl Formatter for JacksonFormatter {
+    fn write_string_fragment<W>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()>
+    where
+        W: ?Sized + io::Write,
+    {
+        // Jackson escapes each UTF-16 surrogate of a character above U+FFFF.
+        let mut start = 0;
+        for (index, ch) in fragment.char_indices() {
+            if u32::from(ch) <= 0xFFFF {
+                continue;
+            }
+            writer.write_all(&fragment.as_bytes()[start..index])?;
+            let mut units = [0u16; 2];
+            for unit in ch.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04X}")?;
+            }
+            start = index + ch.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
     fn write_char_escape<W>(&mut self, writer: &mut W, char_escape: CharEscape) -> io::Result<()>
     where
         W: ?Sized + io::Write,
@@ -390,7 +412,7 @@ mod tests {
             text.contains(r#""address":"a\"\\/\u0001\b\t\n\f\r\u001F"#),
             "{text}"
         );
-        assert!(text.contains("\u{7f}é😀\""), "{text}");
+        assert!(text.contains("\u{7f}é\\uD83D\\uDE00\""), "{text}");
         let back: ServiceInstance = ServiceInstance::from_json_bytes(text.as_bytes()).unwrap();
         assert_eq!(back, instance);
     }
