@@ -1,0 +1,189 @@
+//! The one error type of zk-core: a server [`Code`] or a local failure.
+
+use std::sync::Arc;
+
+use crate::proto::frame::FrameError;
+use crate::proto::ops::OpResult;
+use crate::proto::path::PathError;
+use crate::proto::{Code, DecodeError};
+use crate::session::connect_string::ConnectStringError;
+
+/// Why a connection was dropped. Carried by [`Error::ConnectionLoss`] and by the
+/// session's `Disconnected` event, so a corrupt frame or a stalled server is
+/// visible as what it was.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Disconnect {
+    /// The socket failed or was closed by the server.
+    #[error("i/o error: {0}")]
+    Io(Arc<std::io::Error>),
+    /// The server closed the connection.
+    #[error("server closed the connection")]
+    Eof,
+    /// Nothing was received within the read timeout.
+    #[error("no reply within the read timeout of {0:?}")]
+    ReadTimeout(std::time::Duration),
+    /// A frame header was refused.
+    #[error("bad frame: {0}")]
+    Frame(#[from] FrameError),
+    /// A record in a frame could not be decoded.
+    #[error("malformed reply: {0}")]
+    Decode(#[from] DecodeError),
+    /// A reply answered a request other than the oldest one in flight.
+    #[error("reply xid {got} out of order (expected {expected:?})")]
+    UnexpectedXid {
+        /// The xid of the oldest request in flight, if any.
+        expected: Option<i32>,
+        /// The xid the server sent.
+        got: i32,
+    },
+    /// No server could be reached, or none answered the handshake, in time.
+    #[error("could not connect: {0}")]
+    ConnectFailed(String),
+    /// The connection was not yet established when the operation was issued, and the
+    /// attempt to establish it failed.
+    #[error("not connected")]
+    NotConnected,
+}
+
+/// An error from a ZooKeeper operation.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The server refused the operation with this code.
+    #[error("{code}{}", path.as_deref().map(|p| format!(" for {p}")).unwrap_or_default())]
+    Server {
+        /// The server's result code.
+        code: Code,
+        /// The path the operation named, if it named one.
+        path: Option<String>,
+    },
+    /// The connection dropped while the operation was in flight, or before it could be
+    /// sent: its outcome is unknown.
+    #[error("connection loss: {0}")]
+    ConnectionLoss(Disconnect),
+    /// The session has expired; every ephemeral node and watch of it is gone.
+    #[error("session expired")]
+    SessionExpired,
+    /// Authentication failed; the session is unusable.
+    #[error("authentication failed")]
+    AuthFailed,
+    /// The session or client was closed by its owner.
+    #[error("closed")]
+    Closed,
+    /// The path is not a valid ZooKeeper path.
+    #[error(transparent)]
+    InvalidPath(#[from] PathError),
+    /// The data is larger than the server accepts.
+    #[error("data of {len} bytes exceeds the limit of {max} bytes")]
+    DataTooLarge {
+        /// The length given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The connect string is malformed.
+    #[error("invalid connect string: {0}")]
+    InvalidConnectString(#[from] ConnectStringError),
+    /// An argument is invalid for a reason other than the path.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A reply's body could not be decoded.
+    #[error("malformed reply: {0}")]
+    MalformedReply(#[from] DecodeError),
+    /// A transaction failed at operation `index` with `code`; nothing was applied.
+    /// `results` holds every operation's result as the server reported it.
+    #[error("transaction failed at operation {index}: {code}")]
+    Transaction {
+        /// The position of the first failing operation.
+        index: usize,
+        /// Why it failed.
+        code: Code,
+        /// Every operation's result.
+        results: Vec<OpResult>,
+    },
+    /// No connection could be had within the connection timeout.
+    #[error("not connected within {0:?}")]
+    ConnectionTimeout(std::time::Duration),
+}
+
+impl Error {
+    /// The ZooKeeper code this error stands for, or `None` for a purely local error
+    /// (a bad path, a closed client, ...).
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            Error::Server { code, .. } | Error::Transaction { code, .. } => Some(*code),
+            Error::ConnectionLoss(_) | Error::ConnectionTimeout(_) => Some(Code::ConnectionLoss),
+            Error::SessionExpired => Some(Code::SessionExpired),
+            Error::AuthFailed => Some(Code::AuthFailed),
+            Error::MalformedReply(_) => Some(Code::MarshallingError),
+            Error::InvalidPath(_) | Error::DataTooLarge { .. } | Error::InvalidArgument(_) => {
+                Some(Code::BadArguments)
+            }
+            Error::Closed | Error::InvalidConnectString(_) => None,
+        }
+    }
+
+    /// Whether the operation may be tried again: only ConnectionLoss,
+    /// OperationTimeout, SessionMoved and SessionExpired are retryable.
+    pub fn is_retryable(&self) -> bool {
+        self.code().is_some_and(Code::is_retryable)
+    }
+
+    /// A server error with `code` for `path`.
+    pub fn server(code: Code, path: impl Into<Option<String>>) -> Self {
+        match code {
+            Code::SessionExpired => Error::SessionExpired,
+            Code::AuthFailed => Error::AuthFailed,
+            code => Error::Server {
+                code,
+                path: path.into(),
+            },
+        }
+    }
+}
+
+impl zk_retry::RetryableError for Error {
+    fn is_retryable(&self) -> bool {
+        Error::is_retryable(self)
+    }
+
+    fn is_session_expired(&self) -> bool {
+        matches!(self, Error::SessionExpired)
+    }
+}
+
+/// The result of a zk-core operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_four_connection_codes_are_retryable() {
+        assert!(Error::ConnectionLoss(Disconnect::Eof).is_retryable());
+        assert!(Error::SessionExpired.is_retryable());
+        assert!(Error::server(Code::OperationTimeout, None).is_retryable());
+        assert!(Error::server(Code::SessionMoved, None).is_retryable());
+        for code in [
+            Code::NoNode,
+            Code::NodeExists,
+            Code::BadVersion,
+            Code::NotEmpty,
+            Code::NoAuth,
+        ] {
+            assert!(
+                !Error::server(code, Some("/a".into())).is_retryable(),
+                "{code}"
+            );
+        }
+        assert!(!Error::Closed.is_retryable());
+        assert!(!Error::DataTooLarge { len: 2, max: 1 }.is_retryable());
+    }
+
+    #[test]
+    fn server_errors_name_their_path() {
+        let e = Error::server(Code::NoNode, Some("/x".into()));
+        assert_eq!(e.to_string(), "NoNode for /x");
+        assert_eq!(e.code(), Some(Code::NoNode));
+    }
+}

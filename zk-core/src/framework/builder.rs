@@ -1,0 +1,202 @@
+//! `Client::builder()`: the framework's settings, with Curator's defaults.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use zk_retry::{ExponentialBackoffRetry, RetryPolicy};
+
+use crate::error::{Error, Result};
+use crate::framework::client::Client;
+use crate::framework::state::ConnectionStateErrorPolicy;
+use crate::proto::frame::DEFAULT_MAX_FRAME_LEN;
+use crate::proto::path;
+use crate::session::{ConnectString, SessionConfig};
+
+/// Curator's default session timeout.
+pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Curator's default connection timeout.
+pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Everything a [`Client`] is built from.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The servers and optional chroot.
+    pub connect_string: ConnectString,
+    /// The session timeout asked of the server.
+    pub session_timeout: Duration,
+    /// How long an operation waits for a connection before it fails with ConnectionLoss.
+    pub connection_timeout: Duration,
+    /// The retry policy wrapped around every operation.
+    pub retry_policy: Arc<dyn RetryPolicy>,
+    /// A path prefix applied to every path, without its leading `/` (Curator's form).
+    pub namespace: Option<String>,
+    /// Accept read-only servers.
+    pub can_be_read_only: bool,
+    /// Which states recipes treat as errors.
+    pub error_policy: ConnectionStateErrorPolicy,
+    /// Credentials sent on every connection.
+    pub auth: Vec<(String, Bytes)>,
+    /// The largest frame accepted or sent.
+    pub max_frame_len: usize,
+}
+
+impl ClientConfig {
+    /// The session configuration each new session is started with.
+    pub(crate) fn session_config(&self) -> SessionConfig {
+        let mut c = SessionConfig::new(self.connect_string.clone(), self.session_timeout);
+        c.can_be_read_only = self.can_be_read_only;
+        c.auth = self.auth.clone();
+        c.max_frame_len = self.max_frame_len;
+        c
+    }
+}
+
+/// Builds a [`Client`].
+///
+/// ```no_run
+/// # async fn demo() -> zk_core::Result<()> {
+/// use std::time::Duration;
+/// use zk_core::Client;
+/// use zk_retry::ExponentialBackoffRetry;
+///
+/// let client = Client::builder()
+///     .connect_string("127.0.0.1:2181,127.0.0.1:2182/myapp")
+///     .session_timeout(Duration::from_secs(60))
+///     .connection_timeout(Duration::from_secs(15))
+///     .retry_policy(ExponentialBackoffRetry::new(Duration::from_millis(1000), 3))
+///     .build()?;
+/// client.block_until_connected(Duration::from_secs(15)).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct ClientBuilder {
+    connect_string: Option<String>,
+    session_timeout: Duration,
+    connection_timeout: Duration,
+    retry_policy: Arc<dyn RetryPolicy>,
+    namespace: Option<String>,
+    can_be_read_only: bool,
+    error_policy: ConnectionStateErrorPolicy,
+    auth: Vec<(String, Bytes)>,
+    max_frame_len: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            connect_string: None,
+            session_timeout: DEFAULT_SESSION_TIMEOUT,
+            connection_timeout: DEFAULT_CONNECTION_TIMEOUT,
+            retry_policy: Arc::new(ExponentialBackoffRetry::new(Duration::from_millis(1000), 3)),
+            namespace: None,
+            can_be_read_only: false,
+            error_policy: ConnectionStateErrorPolicy::Standard,
+            auth: Vec::new(),
+            max_frame_len: DEFAULT_MAX_FRAME_LEN,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The servers, `host:port[,host:port...][/chroot]`. Required.
+    pub fn connect_string(mut self, s: impl Into<String>) -> Self {
+        self.connect_string = Some(s.into());
+        self
+    }
+
+    /// The session timeout to ask for (default 60 s).
+    pub fn session_timeout(mut self, d: Duration) -> Self {
+        self.session_timeout = d;
+        self
+    }
+
+    /// How long an operation waits for a connection (default 15 s).
+    pub fn connection_timeout(mut self, d: Duration) -> Self {
+        self.connection_timeout = d;
+        self
+    }
+
+    /// The retry policy for every operation (default: exponential backoff from 1 s, 3 retries).
+    pub fn retry_policy(mut self, p: impl RetryPolicy) -> Self {
+        self.retry_policy = Arc::new(p);
+        self
+    }
+
+    /// The retry policy, already shared.
+    pub fn retry_policy_arc(mut self, p: Arc<dyn RetryPolicy>) -> Self {
+        self.retry_policy = p;
+        self
+    }
+
+    /// A namespace: every path is relative to `/namespace`. Written without the
+    /// leading slash, as in Curator (`"myapp"` or `"myapp/sub"`).
+    pub fn namespace(mut self, ns: impl Into<String>) -> Self {
+        self.namespace = Some(ns.into());
+        self
+    }
+
+    /// Allow connecting to read-only servers (the `ReadOnly` state).
+    pub fn can_be_read_only(mut self, yes: bool) -> Self {
+        self.can_be_read_only = yes;
+        self
+    }
+
+    /// Which connection states recipes treat as errors (default: Standard).
+    pub fn connection_state_error_policy(mut self, p: ConnectionStateErrorPolicy) -> Self {
+        self.error_policy = p;
+        self
+    }
+
+    /// Credentials sent on every connection, e.g. `("digest", b"user:secret")`.
+    pub fn authorization(mut self, scheme: impl Into<String>, auth: impl AsRef<[u8]>) -> Self {
+        self.auth
+            .push((scheme.into(), Bytes::copy_from_slice(auth.as_ref())));
+        self
+    }
+
+    /// The frame limit (ZooKeeper's `jute.maxbuffer`; default 0xfffff).
+    pub fn max_frame_len(mut self, n: usize) -> Self {
+        self.max_frame_len = n;
+        self
+    }
+
+    /// Checks the settings and starts the client; it connects in the background.
+    /// Must be called inside a tokio runtime.
+    pub fn build(self) -> Result<Client> {
+        let cs = self
+            .connect_string
+            .ok_or_else(|| Error::InvalidArgument("connect_string is required".into()))?;
+        let connect_string: ConnectString = cs.parse()?;
+        let namespace = match self.namespace {
+            None => None,
+            Some(ns) if ns.is_empty() || ns == "/" => None,
+            Some(ns) => {
+                let ns = ns.trim_start_matches('/').to_string();
+                path::validate_path(&format!("/{ns}"), false)?;
+                Some(ns)
+            }
+        };
+        if self.session_timeout.is_zero() || self.connection_timeout.is_zero() {
+            return Err(Error::InvalidArgument("timeouts must be positive".into()));
+        }
+        if self.session_timeout < self.connection_timeout {
+            tracing::warn!(
+                session_timeout = ?self.session_timeout,
+                connection_timeout = ?self.connection_timeout,
+                "session timeout is shorter than the connection timeout"
+            );
+        }
+        Ok(Client::start(ClientConfig {
+            connect_string,
+            session_timeout: self.session_timeout,
+            connection_timeout: self.connection_timeout,
+            retry_policy: self.retry_policy,
+            namespace,
+            can_be_read_only: self.can_be_read_only,
+            error_policy: self.error_policy,
+            auth: self.auth,
+            max_frame_len: self.max_frame_len,
+        }))
+    }
+}

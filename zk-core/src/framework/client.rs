@@ -1,0 +1,343 @@
+//! The framework `Client`: one handle over a succession of sessions.
+//!
+//! It owns the current [`Session`] and replaces it after expiry; it turns session
+//! events into Curator's connection states; and it runs every operation inside the
+//! retry policy, after waiting (up to the connection timeout) for a connection.
+//! Clones share everything. Background tasks (the connection manager, guaranteed
+//! deletes) are owned by the client and stop on `close()` or when the last clone is
+//! dropped.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until};
+use tracing::{Instrument, info, warn};
+
+use crate::error::{Error, Result};
+use crate::framework::builder::{ClientBuilder, ClientConfig};
+use crate::framework::namespace::Namespace;
+use crate::framework::state::{ConnectionState, ConnectionStateErrorPolicy};
+use crate::session::{Session, SessionEvent, SessionEvents};
+
+/// A Curator-style ZooKeeper client: connection states, retries, and a new session
+/// after expiry. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) config: ClientConfig,
+    pub(crate) namespace: Namespace,
+    sessions: watch::Sender<Session>,
+    state: watch::Sender<Option<ConnectionState>>,
+    listeners: Mutex<Vec<mpsc::UnboundedSender<ConnectionState>>>,
+    closed: AtomicBool,
+    /// The connection manager and background operations; dropping the set aborts them.
+    tasks: Mutex<JoinSet<()>>,
+}
+
+impl Client {
+    /// A builder with Curator's defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    pub(crate) fn start(config: ClientConfig) -> Client {
+        let (session, events) = Session::start_with_events(config.session_config());
+        let namespace = Namespace::new(config.namespace.clone());
+        let inner = Arc::new(Inner {
+            config,
+            namespace,
+            sessions: watch::Sender::new(session),
+            state: watch::Sender::new(None),
+            listeners: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+            tasks: Mutex::new(JoinSet::new()),
+        });
+        let manager = manage_connection(Arc::downgrade(&inner), events)
+            .instrument(tracing::info_span!("zk_client"));
+        lock(&inner.tasks).spawn(manager);
+        Client { inner }
+    }
+
+    /// The current session. It changes after expiry; don't keep it.
+    pub fn session(&self) -> Session {
+        self.inner.sessions.borrow().clone()
+    }
+
+    /// The current session id (0 before the first connection).
+    pub fn session_id(&self) -> i64 {
+        self.session().session_id()
+    }
+
+    /// The current connection state (`None` before the first connection).
+    pub fn state(&self) -> Option<ConnectionState> {
+        *self.inner.state.borrow()
+    }
+
+    /// Whether the client is connected now.
+    pub fn is_connected(&self) -> bool {
+        self.state().is_some_and(ConnectionState::is_connected)
+            && self.session().state().is_connected()
+    }
+
+    /// The error policy recipes follow.
+    pub fn error_policy(&self) -> ConnectionStateErrorPolicy {
+        self.inner.config.error_policy
+    }
+
+    /// The settings this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// A stream of connection states from now on.
+    pub fn connection_states(&self) -> ConnectionStates {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if !self.inner.closed.load(Ordering::Acquire) {
+            lock(&self.inner.listeners).push(tx);
+        }
+        ConnectionStates { rx }
+    }
+
+    /// A receiver of the latest connection state, for code that only needs "now".
+    pub fn state_watch(&self) -> watch::Receiver<Option<ConnectionState>> {
+        self.inner.state.subscribe()
+    }
+
+    /// Waits until the client is connected, up to `timeout`.
+    pub async fn block_until_connected(&self, timeout: Duration) -> Result<()> {
+        self.connected_session_within(timeout).await.map(|_| ())
+    }
+
+    /// Whether `close()` was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+
+    /// Closes the client: stops the connection manager and every background task,
+    /// closes the session (its ephemeral nodes go now), and fails pending operations
+    /// with [`Error::Closed`].
+    pub async fn close(&self) {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        lock(&self.inner.tasks).abort_all();
+        lock(&self.inner.listeners).clear();
+        self.session().close().await;
+        info!("client closed");
+    }
+
+    /// The session to run an operation on, once connected; waits up to the
+    /// connection timeout, as Curator does before each attempt.
+    pub(crate) async fn connected_session(&self) -> Result<Session> {
+        self.connected_session_within(self.inner.config.connection_timeout)
+            .await
+    }
+
+    async fn connected_session_within(&self, timeout: Duration) -> Result<Session> {
+        let deadline = Instant::now() + timeout;
+        let mut sessions = self.inner.sessions.subscribe();
+        loop {
+            if self.is_closed() {
+                return Err(Error::Closed);
+            }
+            let session = sessions.borrow_and_update().clone();
+            let mut st = session.state_watch();
+            tokio::select! {
+                r = st.wait_for(|s| s.is_connected() || s.is_terminal()) => {
+                    let s = r.map(|s| *s).unwrap_or(crate::session::SessionState::Closed);
+                    if s.is_connected() {
+                        return Ok(session);
+                    }
+                    if s == crate::session::SessionState::AuthFailed {
+                        return Err(Error::AuthFailed);
+                    }
+                    // Expired or closed: the manager is replacing it; wait for that.
+                    tokio::select! {
+                        r = sessions.changed() => if r.is_err() { return Err(Error::Closed) },
+                        _ = sleep_until(deadline) => return Err(Error::ConnectionTimeout(timeout)),
+                    }
+                }
+                r = sessions.changed() => if r.is_err() { return Err(Error::Closed) },
+                _ = sleep_until(deadline) => return Err(Error::ConnectionTimeout(timeout)),
+            }
+        }
+    }
+
+    /// Runs `op` inside the retry policy, each attempt on a connected session, with
+    /// the namespace created first if it is not yet.
+    pub(crate) async fn with_retry<T, F, Fut>(&self, op: F) -> Result<T>
+    where
+        F: Fn(Session) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        zk_retry::retry(&self.inner.config.retry_policy, || async {
+            let session = self.connected_session().await?;
+            self.inner.namespace.ensure(&session).await?;
+            op(session).await
+        })
+        .await
+    }
+
+    /// Spawns a background task owned by the client: it stops on close or when the
+    /// last clone is dropped.
+    pub(crate) fn spawn_background(&self, fut: impl Future<Output = ()> + Send + 'static) {
+        if self.is_closed() {
+            return;
+        }
+        let mut tasks = lock(&self.inner.tasks);
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(fut);
+    }
+
+    /// A weak handle, for background tasks that must not keep the client alive.
+    pub(crate) fn downgrade(&self) -> WeakClient {
+        WeakClient {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+}
+
+/// A handle that does not keep the client alive.
+#[derive(Debug, Clone)]
+pub(crate) struct WeakClient {
+    inner: Weak<Inner>,
+}
+
+impl WeakClient {
+    /// The client, if it is still alive and open.
+    pub fn upgrade(&self) -> Option<Client> {
+        let inner = self.inner.upgrade()?;
+        (!inner.closed.load(Ordering::Acquire)).then_some(Client { inner })
+    }
+}
+
+impl Inner {
+    fn set_state(&self, s: ConnectionState) {
+        info!(state = ?s, "connection state");
+        self.state.send_replace(Some(s));
+        lock(&self.listeners).retain(|tx| tx.send(s).is_ok());
+    }
+
+    fn current_state(&self) -> Option<ConnectionState> {
+        *self.state.borrow()
+    }
+
+    /// Starts a new session and makes it current; returns its events.
+    fn replace_session(&self) -> SessionEvents {
+        let (session, events) = Session::start_with_events(self.config.session_config());
+        self.sessions.send_replace(session);
+        self.namespace.reset();
+        events
+    }
+}
+
+/// Turns session events into connection states and keeps a session alive:
+/// - the first connection is CONNECTED, every later one RECONNECTED;
+/// - a disconnect while connected is SUSPENDED;
+/// - expiry, or the negotiated session timeout passing while SUSPENDED, is LOST,
+///   and a new session is started at once.
+async fn manage_connection(weak: Weak<Inner>, mut events: SessionEvents) {
+    let mut suspended_at: Option<Instant> = None;
+    loop {
+        let deadline = match (suspended_at, weak.upgrade()) {
+            (_, None) => return,
+            (Some(at), Some(inner)) => Some(at + inner.sessions.borrow().negotiated_timeout()),
+            (None, Some(_)) => None,
+        };
+        let event = tokio::select! {
+            ev = events.next() => ev,
+            _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                let Some(inner) = weak.upgrade() else { return };
+                warn!("session timeout passed while suspended: the session is treated as lost");
+                suspended_at = None;
+                inner.set_state(ConnectionState::Lost);
+                let old = inner.sessions.borrow().clone();
+                events = inner.replace_session();
+                drop(inner);
+                old.abandon().await;
+                continue;
+            }
+        };
+        let Some(inner) = weak.upgrade() else { return };
+        if inner.closed.load(Ordering::Acquire) {
+            return;
+        }
+        match event {
+            Some(SessionEvent::SyncConnected) => {
+                suspended_at = None;
+                let next = match inner.current_state() {
+                    None => ConnectionState::Connected,
+                    Some(_) => ConnectionState::Reconnected,
+                };
+                inner.set_state(next);
+            }
+            Some(SessionEvent::ConnectedReadOnly) => {
+                suspended_at = None;
+                inner.set_state(ConnectionState::ReadOnly);
+            }
+            Some(SessionEvent::Disconnected(reason)) => {
+                if inner
+                    .current_state()
+                    .is_some_and(ConnectionState::is_connected)
+                {
+                    info!(%reason, "disconnected");
+                    suspended_at = Some(Instant::now());
+                    inner.set_state(ConnectionState::Suspended);
+                }
+            }
+            Some(SessionEvent::Expired) => {
+                suspended_at = None;
+                inner.set_state(ConnectionState::Lost);
+                events = inner.replace_session();
+            }
+            Some(SessionEvent::AuthFailed) => {
+                warn!("authentication failed: the client cannot continue");
+                inner.set_state(ConnectionState::Lost);
+                return;
+            }
+            // Closed by someone other than the client, or the task is gone: keep a
+            // session alive all the same.
+            Some(SessionEvent::Closed) | None => {
+                suspended_at = None;
+                if inner
+                    .current_state()
+                    .is_some_and(|s| s != ConnectionState::Lost)
+                {
+                    inner.set_state(ConnectionState::Lost);
+                }
+                events = inner.replace_session();
+            }
+        }
+    }
+}
+
+/// The stream returned by [`Client::connection_states`]; it ends when the client closes.
+#[derive(Debug)]
+pub struct ConnectionStates {
+    rx: mpsc::UnboundedReceiver<ConnectionState>,
+}
+
+impl Stream for ConnectionStates {
+    type Item = ConnectionState;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ConnectionState>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// Locks a mutex whose guarded sections never panic, so it cannot be poisoned in
+/// practice; a poisoned one is used as is.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

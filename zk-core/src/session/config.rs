@@ -1,0 +1,45 @@
+//! What a session is opened with.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::proto::frame::DEFAULT_MAX_FRAME_LEN;
+use crate::session::connect_string::ConnectString;
+
+/// Settings for one ZooKeeper session.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// The servers and optional chroot.
+    pub connect_string: ConnectString,
+    /// The session timeout asked of the server; the server may negotiate it within
+    /// its min/max bounds.
+    pub session_timeout: Duration,
+    /// Accept read-only servers when no quorum can be reached.
+    pub can_be_read_only: bool,
+    /// The largest frame accepted from the server, and the largest request sent
+    /// (ZooKeeper's `jute.maxbuffer`, 0xfffff by default).
+    pub max_frame_len: usize,
+    /// How long `close()` waits for the server to acknowledge closeSession.
+    pub close_timeout: Duration,
+    /// Credentials sent on every connection, before any other request.
+    pub auth: Vec<(String, Bytes)>,
+    /// An existing session to resume (id, password) instead of creating a new one.
+    pub resume: Option<(i64, Bytes)>,
+}
+
+impl SessionConfig {
+    /// A configuration for `connect_string` with the given session timeout and
+    /// defaults for the rest.
+    pub fn new(connect_string: ConnectString, session_timeout: Duration) -> Self {
+        SessionConfig {
+            connect_string,
+            session_timeout,
+            can_be_read_only: false,
+            max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            close_timeout: Duration::from_secs(2),
+            auth: Vec::new(),
+            resume: None,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Session events and states, as the Java client's default watcher sees them.
+
+use crate::error::Disconnect;
+
+/// Something that happened to the session as a whole.
+#[derive(Debug, Clone)]
+pub enum SessionEvent {
+    /// The connection dropped; the session may still be alive and the client is
+    /// trying the servers in turn.
+    Disconnected(Disconnect),
+    /// Connected (or reconnected) to a server with a read-write session.
+    SyncConnected,
+    /// Connected to a read-only server (only when read-only mode was asked for).
+    ConnectedReadOnly,
+    /// The server said the session expired. Terminal.
+    Expired,
+    /// Authentication failed. Terminal.
+    AuthFailed,
+    /// The session was closed by its owner. Terminal.
+    Closed,
+}
+
+impl SessionEvent {
+    /// Whether no event can follow this one.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            SessionEvent::Expired | SessionEvent::AuthFailed | SessionEvent::Closed
+        )
+    }
+}
+
+/// Where a session stands now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    /// Looking for a server (before the first connection, or after a disconnect).
+    Connecting,
+    /// Connected with a read-write session.
+    Connected,
+    /// Connected to a read-only server.
+    ConnectedReadOnly,
+    /// Expired. Terminal.
+    Expired,
+    /// Authentication failed. Terminal.
+    AuthFailed,
+    /// Closed by its owner. Terminal.
+    Closed,
+}
+
+impl SessionState {
+    /// Whether the session can serve requests now.
+    pub fn is_connected(self) -> bool {
+        matches!(
+            self,
+            SessionState::Connected | SessionState::ConnectedReadOnly
+        )
+    }
+
+    /// Whether the session has ended for good.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            SessionState::Expired | SessionState::AuthFailed | SessionState::Closed
+        )
+    }
+
+    /// The error an operation gets on a session in this terminal state.
+    pub(crate) fn terminal_error(self) -> Option<crate::Error> {
+        match self {
+            SessionState::Expired => Some(crate::Error::SessionExpired),
+            SessionState::AuthFailed => Some(crate::Error::AuthFailed),
+            SessionState::Closed => Some(crate::Error::Closed),
+            _ => None,
+        }
+    }
+}

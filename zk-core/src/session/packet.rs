@@ -1,0 +1,101 @@
+//! What handles send to the session task, and what it sends back.
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::oneshot;
+
+use crate::error::Error;
+use crate::proto::frame::{self, LENGTH_PREFIX};
+use crate::proto::{Code, Encode, OpCode, RequestHeader};
+use crate::watch::registry::WatchRegistration;
+
+/// A reply to one request: its header fields and the undecoded body, which shares
+/// the read buffer's memory.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub zxid: i64,
+    pub code: Code,
+    pub body: Bytes,
+}
+
+/// What the task must do to the watch table when a request's reply arrives.
+#[derive(Debug)]
+pub(crate) enum OnReply {
+    Nothing,
+    /// Add this watch if the reply says the server set it.
+    Register(WatchRegistration),
+    /// Drop local watches of these kinds on `path` if the server removed them.
+    RemoveLocal {
+        path: String,
+        data: bool,
+        child: bool,
+        persistent: bool,
+    },
+}
+
+/// One encoded request on its way to the socket.
+#[derive(Debug)]
+pub(crate) struct Packet {
+    /// The whole frame, length prefix included, with a placeholder xid that the
+    /// task fills in when it sends the frame.
+    pub frame: BytesMut,
+    pub op: OpCode,
+    pub on_reply: OnReply,
+    pub reply: oneshot::Sender<Result<Reply, Error>>,
+}
+
+/// Commands from handles to the task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Request(Packet),
+    /// Add credentials: sent now and on every reconnect.
+    Auth {
+        scheme: String,
+        auth: Bytes,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
+    /// Close the session and stop.
+    Close {
+        reply: oneshot::Sender<()>,
+    },
+    /// End the session locally as expired (closing it on the server if connected).
+    Abandon {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+impl Command {
+    /// Fails the command with `err` without sending it.
+    pub fn fail(self, err: Error) {
+        match self {
+            Command::Request(p) => {
+                let _ = p.reply.send(Err(err));
+            }
+            Command::Auth { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+            Command::Close { reply } | Command::Abandon { reply } => {
+                let _ = reply.send(());
+            }
+        }
+    }
+}
+
+/// Encodes a request frame with a zero xid, to be patched by [`set_xid`].
+pub(crate) fn encode_request(op: OpCode, body: &impl Encode) -> BytesMut {
+    let mut buf = BytesMut::with_capacity(128);
+    let at = frame::start(&mut buf);
+    RequestHeader { xid: 0, op }.encode(&mut buf);
+    body.encode(&mut buf);
+    frame::finish(&mut buf, at);
+    buf
+}
+
+/// Writes `xid` into a frame built by [`encode_request`].
+pub(crate) fn set_xid(frame: &mut [u8], xid: i32) {
+    frame[LENGTH_PREFIX..LENGTH_PREFIX + 4].copy_from_slice(&xid.to_be_bytes());
+}
+
+/// The length of a frame's body, without its prefix.
+pub(crate) fn body_len(frame: &[u8]) -> usize {
+    frame.len() - LENGTH_PREFIX
+}

@@ -1,0 +1,101 @@
+//! State shared by a session's task and its handles.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, watch};
+
+use crate::session::event::{SessionEvent, SessionState};
+
+/// What the task publishes for handles to read.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: watch::Sender<SessionState>,
+    session_id: AtomicI64,
+    negotiated_timeout_ms: AtomicU64,
+    last_zxid: AtomicI64,
+    password: Mutex<Bytes>,
+    listeners: Mutex<Vec<mpsc::UnboundedSender<SessionEvent>>>,
+}
+
+impl Shared {
+    pub fn new(requested_timeout: Duration) -> Self {
+        Shared {
+            state: watch::Sender::new(SessionState::Connecting),
+            session_id: AtomicI64::new(0),
+            negotiated_timeout_ms: AtomicU64::new(requested_timeout.as_millis() as u64),
+            last_zxid: AtomicI64::new(0),
+            password: Mutex::new(Bytes::new()),
+            listeners: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn state(&self) -> SessionState {
+        *self.state.borrow()
+    }
+
+    pub fn watch_state(&self) -> watch::Receiver<SessionState> {
+        self.state.subscribe()
+    }
+
+    pub fn set_state(&self, s: SessionState) {
+        self.state.send_replace(s);
+    }
+
+    pub fn session_id(&self) -> i64 {
+        self.session_id.load(Ordering::Acquire)
+    }
+
+    pub fn password(&self) -> Bytes {
+        lock(&self.password).clone()
+    }
+
+    pub fn set_session(&self, id: i64, password: Bytes, timeout: Duration) {
+        *lock(&self.password) = password;
+        self.negotiated_timeout_ms
+            .store(timeout.as_millis() as u64, Ordering::Release);
+        self.session_id.store(id, Ordering::Release);
+    }
+
+    pub fn negotiated_timeout(&self) -> Duration {
+        Duration::from_millis(self.negotiated_timeout_ms.load(Ordering::Acquire))
+    }
+
+    pub fn last_zxid(&self) -> i64 {
+        self.last_zxid.load(Ordering::Acquire)
+    }
+
+    pub fn set_last_zxid(&self, zxid: i64) {
+        self.last_zxid.store(zxid, Ordering::Release);
+    }
+
+    /// A new listener; it sees every event from now on.
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<SessionEvent> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        lock(&self.listeners).push(tx);
+        rx
+    }
+
+    /// Ends every listener's stream; called after the terminal event.
+    pub fn close_listeners(&self) {
+        lock(&self.listeners).clear();
+    }
+
+    /// Sends `event` to every listener still listening.
+    pub fn emit(&self, event: SessionEvent) {
+        tracing::info!(
+            session_id = format_args!("{:#x}", self.session_id()),
+            ?event,
+            "session event"
+        );
+        lock(&self.listeners).retain(|tx| tx.send(event.clone()).is_ok());
+    }
+}
+
+/// Locks a mutex that no code path can poison: the guarded sections only move plain
+/// values and never panic.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

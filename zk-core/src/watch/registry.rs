@@ -1,0 +1,373 @@
+//! The client-side table of live watches, owned by the session task.
+//!
+//! One-shot watches are kept per path in three tables (data, exists, children), as
+//! the Java client does; several waiters on the same path and kind share one
+//! server-side watch. Persistent and recursive watches are kept per path as stream
+//! sinks. The table decides who gets a notification, lists what to re-register after
+//! a reconnect, and ends every watch when the session ends.
+
+use std::collections::HashMap;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::proto::{EventType, KeeperState};
+use crate::watch::WatchedEvent;
+
+/// Which one-shot table a registration goes to, decided by the operation that set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WatchKind {
+    /// getData: fires on data change or deletion.
+    Data,
+    /// exists: a data watch if the node exists, an exist watch if not.
+    Exists,
+    /// getChildren: fires on a child change or deletion.
+    Child,
+    /// addWatch(Persistent).
+    Persistent,
+    /// addWatch(PersistentRecursive).
+    PersistentRecursive,
+}
+
+/// Where a watch's events go.
+#[derive(Debug)]
+pub(crate) enum WatchSink {
+    /// A one-shot watch: one event, then done.
+    Once(oneshot::Sender<WatchedEvent>),
+    /// A persistent watch: events until removed or the session ends.
+    Stream(mpsc::UnboundedSender<WatchedEvent>),
+}
+
+/// A watch to add once its operation's reply says the server set it.
+#[derive(Debug)]
+pub(crate) struct WatchRegistration {
+    pub kind: WatchKind,
+    /// The client path (chroot removed).
+    pub path: String,
+    pub sink: WatchSink,
+}
+
+type Once = Vec<oneshot::Sender<WatchedEvent>>;
+type Streams = Vec<mpsc::UnboundedSender<WatchedEvent>>;
+
+/// The paths to send in SetWatches/SetWatches2 after a reconnect (client paths).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct WatchPaths {
+    pub data: Vec<String>,
+    pub exist: Vec<String>,
+    pub child: Vec<String>,
+    pub persistent: Vec<String>,
+    pub recursive: Vec<String>,
+}
+
+impl WatchPaths {
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+            && self.exist.is_empty()
+            && self.child.is_empty()
+            && self.persistent.is_empty()
+            && self.recursive.is_empty()
+    }
+}
+
+/// All live watches of one session.
+#[derive(Debug, Default)]
+pub(crate) struct WatchRegistry {
+    data: HashMap<String, Once>,
+    exist: HashMap<String, Once>,
+    child: HashMap<String, Once>,
+    persistent: HashMap<String, Streams>,
+    recursive: HashMap<String, Streams>,
+}
+
+impl WatchRegistry {
+    /// Adds a watch after its operation succeeded, or (for exists) found no node.
+    /// `node_exists` is false only for an exists call answered with NoNode.
+    pub fn register(&mut self, reg: WatchRegistration, node_exists: bool) {
+        let WatchRegistration { kind, path, sink } = reg;
+        match (kind, sink) {
+            (WatchKind::Data, WatchSink::Once(tx)) => self.data.entry(path).or_default().push(tx),
+            (WatchKind::Exists, WatchSink::Once(tx)) if node_exists => {
+                self.data.entry(path).or_default().push(tx)
+            }
+            (WatchKind::Exists, WatchSink::Once(tx)) => {
+                self.exist.entry(path).or_default().push(tx)
+            }
+            (WatchKind::Child, WatchSink::Once(tx)) => self.child.entry(path).or_default().push(tx),
+            (WatchKind::Persistent, WatchSink::Stream(tx)) => {
+                self.persistent.entry(path).or_default().push(tx)
+            }
+            (WatchKind::PersistentRecursive, WatchSink::Stream(tx)) => {
+                self.recursive.entry(path).or_default().push(tx)
+            }
+            (kind, sink) => {
+                // Registrations are built by this crate with matching kinds and sinks.
+                tracing::error!(
+                    ?kind,
+                    ?sink,
+                    "watch registration with mismatched sink dropped"
+                );
+            }
+        }
+    }
+
+    /// Delivers a notification for `path` (client path) to every watch it triggers.
+    pub fn dispatch(&mut self, event_type: EventType, state: KeeperState, path: &str) {
+        let event = WatchedEvent {
+            event_type,
+            keeper_state: state,
+            path: path.to_string(),
+        };
+        let fire = |table: &mut HashMap<String, Once>| {
+            if let Some(waiters) = table.remove(path) {
+                for tx in waiters {
+                    let _ = tx.send(event.clone());
+                }
+            }
+        };
+        match event_type {
+            EventType::NodeCreated | EventType::NodeDataChanged => {
+                fire(&mut self.data);
+                fire(&mut self.exist);
+            }
+            EventType::NodeDeleted => {
+                fire(&mut self.data);
+                fire(&mut self.exist);
+                fire(&mut self.child);
+            }
+            EventType::NodeChildrenChanged => fire(&mut self.child),
+            _ => {}
+        }
+        send_streams(&mut self.persistent, path, &event);
+        // Recursive watches see every event below them except child changes,
+        // which the server does not send for them.
+        if event_type != EventType::NodeChildrenChanged {
+            let mut at = Some(path);
+            while let Some(p) = at {
+                send_streams(&mut self.recursive, p, &event);
+                at = crate::proto::path::parent(p);
+            }
+        }
+    }
+
+    /// Removes local watches for `path` of the given kinds; used by removeWatches.
+    /// Each removed one-shot watch gets `event_type` (DataWatchRemoved/ChildWatchRemoved).
+    pub fn remove(&mut self, path: &str, data: bool, child: bool, persistent: bool) {
+        let state = KeeperState::SyncConnected;
+        let end = |tx: oneshot::Sender<WatchedEvent>, t: EventType| {
+            let _ = tx.send(WatchedEvent {
+                event_type: t,
+                keeper_state: state,
+                path: path.into(),
+            });
+        };
+        if data {
+            for tx in self
+                .data
+                .remove(path)
+                .into_iter()
+                .chain(self.exist.remove(path))
+                .flatten()
+            {
+                end(tx, EventType::DataWatchRemoved);
+            }
+        }
+        if child {
+            for tx in self.child.remove(path).into_iter().flatten() {
+                end(tx, EventType::ChildWatchRemoved);
+            }
+        }
+        if persistent {
+            let ev = WatchedEvent {
+                event_type: EventType::PersistentWatchRemoved,
+                keeper_state: state,
+                path: path.into(),
+            };
+            for tx in self
+                .persistent
+                .remove(path)
+                .into_iter()
+                .chain(self.recursive.remove(path))
+                .flatten()
+            {
+                let _ = tx.send(ev.clone());
+            }
+        }
+    }
+
+    /// The watches still wanted, for re-registration after a reconnect. Watches
+    /// whose receiver was dropped are forgotten here rather than re-registered.
+    pub fn live_paths(&mut self) -> WatchPaths {
+        fn once(t: &mut HashMap<String, Once>) -> Vec<String> {
+            t.retain(|_, v| {
+                v.retain(|tx| !tx.is_closed());
+                !v.is_empty()
+            });
+            t.keys().cloned().collect()
+        }
+        fn streams(t: &mut HashMap<String, Streams>) -> Vec<String> {
+            t.retain(|_, v| {
+                v.retain(|tx| !tx.is_closed());
+                !v.is_empty()
+            });
+            t.keys().cloned().collect()
+        }
+        WatchPaths {
+            data: once(&mut self.data),
+            exist: once(&mut self.exist),
+            child: once(&mut self.child),
+            persistent: streams(&mut self.persistent),
+            recursive: streams(&mut self.recursive),
+        }
+    }
+
+    /// Ends every watch with a session-level event (`Expired`, `Closed` or `AuthFailed`).
+    pub fn end_all(&mut self, state: KeeperState) {
+        for table in [&mut self.data, &mut self.exist, &mut self.child] {
+            for (path, waiters) in table.drain() {
+                for tx in waiters {
+                    let _ = tx.send(WatchedEvent::session_end(state, &path));
+                }
+            }
+        }
+        for table in [&mut self.persistent, &mut self.recursive] {
+            for (path, sinks) in table.drain() {
+                for tx in sinks {
+                    let _ = tx.send(WatchedEvent::session_end(state, &path));
+                }
+            }
+        }
+    }
+}
+
+fn send_streams(table: &mut HashMap<String, Streams>, path: &str, event: &WatchedEvent) {
+    if let Some(sinks) = table.get_mut(path) {
+        sinks.retain(|tx| tx.send(event.clone()).is_ok());
+        if sinks.is_empty() {
+            table.remove(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn once(
+        reg: &mut WatchRegistry,
+        kind: WatchKind,
+        path: &str,
+        exists: bool,
+    ) -> oneshot::Receiver<WatchedEvent> {
+        let (tx, rx) = oneshot::channel();
+        reg.register(
+            WatchRegistration {
+                kind,
+                path: path.into(),
+                sink: WatchSink::Once(tx),
+            },
+            exists,
+        );
+        rx
+    }
+
+    fn stream(
+        reg: &mut WatchRegistry,
+        kind: WatchKind,
+        path: &str,
+    ) -> mpsc::UnboundedReceiver<WatchedEvent> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        reg.register(
+            WatchRegistration {
+                kind,
+                path: path.into(),
+                sink: WatchSink::Stream(tx),
+            },
+            true,
+        );
+        rx
+    }
+
+    #[test]
+    fn data_change_fires_data_and_exist_watches_but_not_child_watches() {
+        let mut reg = WatchRegistry::default();
+        let mut data = once(&mut reg, WatchKind::Data, "/a", true);
+        let mut exist = once(&mut reg, WatchKind::Exists, "/a", false);
+        let mut child = once(&mut reg, WatchKind::Child, "/a", true);
+        reg.dispatch(EventType::NodeDataChanged, KeeperState::SyncConnected, "/a");
+        assert_eq!(
+            data.try_recv().unwrap().event_type,
+            EventType::NodeDataChanged
+        );
+        assert_eq!(exist.try_recv().unwrap().path, "/a");
+        assert!(child.try_recv().is_err());
+        // One-shot: fired watches are gone; the child watch is still live.
+        let live = reg.live_paths();
+        assert_eq!(
+            live,
+            WatchPaths {
+                child: vec!["/a".into()],
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn two_waiters_on_one_path_share_one_registration() {
+        let mut reg = WatchRegistry::default();
+        let mut a = once(&mut reg, WatchKind::Data, "/x", true);
+        let mut b = once(&mut reg, WatchKind::Data, "/x", true);
+        assert_eq!(reg.live_paths().data, vec!["/x".to_string()]);
+        reg.dispatch(EventType::NodeDeleted, KeeperState::SyncConnected, "/x");
+        assert!(a.try_recv().is_ok() && b.try_recv().is_ok());
+    }
+
+    #[test]
+    fn recursive_watch_sees_descendants_except_child_changes() {
+        let mut reg = WatchRegistry::default();
+        let mut rec = stream(&mut reg, WatchKind::PersistentRecursive, "/a");
+        let mut per = stream(&mut reg, WatchKind::Persistent, "/a/b");
+        reg.dispatch(EventType::NodeCreated, KeeperState::SyncConnected, "/a/b/c");
+        reg.dispatch(
+            EventType::NodeChildrenChanged,
+            KeeperState::SyncConnected,
+            "/a/b",
+        );
+        reg.dispatch(
+            EventType::NodeDataChanged,
+            KeeperState::SyncConnected,
+            "/ab",
+        );
+        assert_eq!(rec.try_recv().unwrap().path, "/a/b/c");
+        assert!(rec.try_recv().is_err());
+        assert_eq!(
+            per.try_recv().unwrap().event_type,
+            EventType::NodeChildrenChanged
+        );
+        assert!(per.try_recv().is_err());
+    }
+
+    #[test]
+    fn dropped_receivers_are_not_reregistered() {
+        let mut reg = WatchRegistry::default();
+        drop(once(&mut reg, WatchKind::Data, "/gone", true));
+        let _kept = once(&mut reg, WatchKind::Child, "/kept", true);
+        assert_eq!(
+            reg.live_paths(),
+            WatchPaths {
+                child: vec!["/kept".into()],
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn session_end_reaches_every_watch() {
+        let mut reg = WatchRegistry::default();
+        let mut d = once(&mut reg, WatchKind::Data, "/a", true);
+        let mut s = stream(&mut reg, WatchKind::PersistentRecursive, "/");
+        reg.end_all(KeeperState::Expired);
+        assert!(d.try_recv().unwrap().is_session_end());
+        assert!(s.try_recv().unwrap().is_session_end());
+        assert!(reg.live_paths().is_empty());
+    }
+}
