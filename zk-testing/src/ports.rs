@@ -35,7 +35,9 @@ pub(crate) struct PortLease {
 impl PortLease {
     /// Leases `port` if no one else in this process holds it.
     pub(crate) fn try_lease(port: u16) -> Option<PortLease> {
-        leased().insert(port).then_some(PortLease { port })
+        // `then`, not `then_some`: a lease built for nothing would release the port on drop.
+        let inserted = leased().insert(port);
+        inserted.then(|| PortLease { port })
     }
 
     /// The leased port.
