@@ -52,6 +52,8 @@ enum Misbehaviour {
     Stall,
     /// A reply with the right xid whose body is a truncated stat.
     MalformedBody,
+    /// Normal answers, but closeSession gets no reply: the server hangs up instead.
+    HangUpOnClose,
 }
 
 /// What the fake saw, for the test to check.
@@ -195,6 +197,10 @@ async fn serve(mut stream: TcpStream, script: Option<Misbehaviour>, seen: Arc<Mu
         let (Some(xid), Some(op)) = (read_i32(&mut b), read_i32(&mut b)) else {
             return;
         };
+        if matches!(script, Some(Misbehaviour::HangUpOnClose)) && op != OP_CLOSE {
+            answer(&mut stream, xid, op).await;
+            continue;
+        }
         if let Some(m) = script {
             if xid == XID_PING && !matches!(m, Misbehaviour::Stall) {
                 write_frame(&mut stream, &reply_header(xid, 0, 0)).await;
@@ -224,6 +230,7 @@ async fn serve(mut stream: TcpStream, script: Option<Misbehaviour>, seen: Arc<Mu
                     write_frame(&mut stream, &r).await;
                 }
                 Misbehaviour::Stall => continue,
+                Misbehaviour::HangUpOnClose => return,
                 Misbehaviour::MalformedBody => {
                     let mut r = reply_header(xid, 10, 0);
                     r.extend_from_slice(&stat_bytes()[..20]);
@@ -238,19 +245,27 @@ async fn serve(mut stream: TcpStream, script: Option<Misbehaviour>, seen: Arc<Mu
             while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
             return;
         }
-        match op {
-            OP_CLOSE => {
-                write_frame(&mut stream, &reply_header(xid, 11, 0)).await;
-                return;
-            }
-            OP_EXISTS => {
-                let mut r = reply_header(xid, 10, 0);
-                r.extend_from_slice(&stat_bytes());
-                write_frame(&mut stream, &r).await;
-            }
-            _ => write_frame(&mut stream, &reply_header(xid, 0, 0)).await,
+        if !answer(&mut stream, xid, op).await {
+            return;
         }
     }
+}
+
+/// Answers a request as a server would; false once the session is closed.
+async fn answer(stream: &mut TcpStream, xid: i32, op: i32) -> bool {
+    match op {
+        OP_CLOSE => {
+            write_frame(stream, &reply_header(xid, 11, 0)).await;
+            return false;
+        }
+        OP_EXISTS => {
+            let mut r = reply_header(xid, 10, 0);
+            r.extend_from_slice(&stat_bytes());
+            write_frame(stream, &r).await;
+        }
+        _ => write_frame(stream, &reply_header(xid, 0, 0)).await,
+    }
+    true
 }
 
 /// The next session event, within the deadline.
@@ -474,4 +489,45 @@ async fn close_is_bounded_when_the_server_never_acknowledges_closesession() {
         SessionEvent::Closed
     ));
     assert!(matches!(session.exists("/x").await, Err(Error::Closed)));
+}
+
+#[tokio::test]
+async fn a_connection_lost_while_closing_ends_the_close_without_reconnecting() {
+    let fake = FakeServer::start(Misbehaviour::HangUpOnClose).await;
+    let cs: ConnectString = fake.addr.to_string().parse().expect("connect string");
+    let mut config = SessionConfig::new(cs, Duration::from_millis(NEGOTIATED_MS as u64));
+    // Long enough that waiting it out would be plain to see.
+    config.close_timeout = Duration::from_secs(5);
+    let (session, mut events) = Session::start_with_events(config);
+    assert!(matches!(
+        next_event(&mut events).await,
+        SessionEvent::SyncConnected
+    ));
+    assert!(session.exists("/x").await.unwrap().is_some());
+
+    let started = tokio::time::Instant::now();
+    timeout(DEADLINE, session.close())
+        .await
+        .expect("close is bounded");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "close waited {:?} after the server hung up",
+        started.elapsed()
+    );
+    assert_eq!(session.state(), zk_core::SessionState::Closed);
+    let mut rest = Vec::new();
+    while let Some(ev) = timeout(DEADLINE, events.next()).await.expect("stream ends") {
+        rest.push(ev);
+    }
+    assert!(
+        matches!(rest.last(), Some(SessionEvent::Closed)),
+        "{rest:?}"
+    );
+    assert!(
+        !rest
+            .iter()
+            .any(|e| matches!(e, SessionEvent::SyncConnected)),
+        "no reconnect after the close: {rest:?}"
+    );
+    assert_eq!(fake.connects().len(), 1, "no second connection");
 }
