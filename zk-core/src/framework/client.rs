@@ -154,8 +154,8 @@ impl Client {
             let session = sessions.borrow_and_update().clone();
             let mut st = session.state_watch();
             tokio::select! {
-                r = st.wait_for(|s| s.is_connected() || s.is_terminal()) => {
-                    let s = r.map(|s| *s).unwrap_or(crate::session::SessionState::Closed);
+                r = async { st.wait_for(|s| s.is_connected() || s.is_terminal()).await.map(|s| *s) } => {
+                    let s = r.unwrap_or(crate::session::SessionState::Closed);
                     if s.is_connected() {
                         return Ok(session);
                     }
@@ -187,6 +187,7 @@ impl Client {
             op(session).await
         })
         .await
+        .map_err(|e| self.inner.namespace.strip_error(e))
     }
 
     /// Spawns a background task owned by the client: it stops on close or when the

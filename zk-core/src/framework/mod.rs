@@ -1,14 +1,24 @@
 //! The framework layer, what Curator's framework is to Java: [`Client`] with its
 //! builder, connection states, retries around every operation, protected creates,
 //! guaranteed deletes, idempotent writes, namespaces and transactions.
+//!
+//! - `builder`: [`ClientBuilder`] and [`ClientConfig`], with Curator's defaults.
+//! - `client`: [`Client`], the connection manager and the retry wrapper.
+//! - `state`: [`ConnectionState`] and [`ConnectionStateErrorPolicy`].
+//! - `namespace`: the namespace prefix.
+//! - [`ops`]: one builder per operation.
 
 mod builder;
 mod client;
 mod namespace;
+pub mod ops;
+mod ops_api;
 mod state;
 
 pub use builder::{
     ClientBuilder, ClientConfig, DEFAULT_CONNECTION_TIMEOUT, DEFAULT_SESSION_TIMEOUT,
 };
 pub use client::{Client, ConnectionStates};
+pub use ops::protected::{PROTECTED_PREFIX, protected_prefix, strip_protected_prefix};
+pub use ops::watch::{WatchStream, Watcher};
 pub use state::{ConnectionState, ConnectionStateErrorPolicy};

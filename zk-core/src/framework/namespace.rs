@@ -33,6 +33,11 @@ impl Namespace {
         })
     }
 
+    /// The length of the prefix (0 without a namespace).
+    pub fn len(&self) -> usize {
+        self.prefix.as_ref().map_or(0, String::len)
+    }
+
     /// Turns a session path back into a client path.
     pub fn strip(&self, session_path: &str) -> String {
         match &self.prefix {
@@ -42,6 +47,20 @@ impl Namespace {
                 Some(rest) if rest.starts_with('/') => rest.to_string(),
                 _ => session_path.to_string(),
             },
+        }
+    }
+
+    /// An error with the path it names turned back into a client path.
+    pub fn strip_error(&self, e: Error) -> Error {
+        match e {
+            Error::Server {
+                code,
+                path: Some(p),
+            } if self.prefix.is_some() => Error::Server {
+                code,
+                path: Some(self.strip(&p)),
+            },
+            other => other,
         }
     }
 

@@ -8,11 +8,10 @@ use crate::proto::frame::{self, LENGTH_PREFIX};
 use crate::proto::{Code, Encode, OpCode, RequestHeader};
 use crate::watch::registry::WatchRegistration;
 
-/// A reply to one request: its header fields and the undecoded body, which shares
+/// A reply to one request: its result code and the undecoded body, which shares
 /// the read buffer's memory.
 #[derive(Debug)]
 pub(crate) struct Reply {
-    pub zxid: i64,
     pub code: Code,
     pub body: Bytes,
 }

@@ -560,7 +560,6 @@ impl SessionTask {
                     }
                 }
                 let _ = p.reply.send(Ok(Reply {
-                    zxid: header.zxid,
                     code,
                     body: r.into_rest(),
                 }));
@@ -685,7 +684,8 @@ pub(crate) fn client_path(chroot: Option<&str>, server_path: &str) -> Option<Str
 fn set_watches_batches(live: &WatchPaths, chroot: Option<&str>) -> Vec<WatchPaths> {
     let mut batches = vec![WatchPaths::default()];
     let mut size = 0usize;
-    let lists: [(&Vec<String>, fn(&mut WatchPaths) -> &mut Vec<String>); 5] = [
+    type Slot = fn(&mut WatchPaths) -> &mut Vec<String>;
+    let lists: [(&Vec<String>, Slot); 5] = [
         (&live.data, |b| &mut b.data),
         (&live.exist, |b| &mut b.exist),
         (&live.child, |b| &mut b.child),

@@ -1,0 +1,67 @@
+//! `client.get_acl(path)`, `client.set_acl(path, acl)` and `client.sync(path)`.
+
+use std::future::IntoFuture;
+
+use crate::error::Result;
+use crate::framework::Client;
+use crate::framework::ops::OpFuture;
+use crate::proto::{Acl, Stat};
+
+/// Builds a setACL. Await it for the node's new stat.
+#[derive(Debug)]
+#[must_use = "builders do nothing unless awaited"]
+pub struct SetAclBuilder<'a> {
+    client: &'a Client,
+    path: &'a str,
+    acl: Vec<Acl>,
+    version: Option<i32>,
+}
+
+impl<'a> SetAclBuilder<'a> {
+    pub(crate) fn new(client: &'a Client, path: &'a str, acl: Vec<Acl>) -> Self {
+        SetAclBuilder {
+            client,
+            path,
+            acl,
+            version: None,
+        }
+    }
+
+    /// Only if the node's ACL version is `version`.
+    pub fn version(mut self, version: i32) -> Self {
+        self.version = Some(version);
+        self
+    }
+}
+
+impl<'a> IntoFuture for SetAclBuilder<'a> {
+    type Output = Result<Stat>;
+    type IntoFuture = OpFuture<'a, Stat>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let full = self.client.inner.namespace.apply(self.path, false)?;
+            let (full, acl, version) = (&full, &self.acl, self.version);
+            self.client
+                .with_retry(|s| async move { s.set_acl(full, acl, version).await })
+                .await
+        })
+    }
+}
+
+impl Client {
+    /// The node's ACL and stat.
+    pub async fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat)> {
+        let full = self.inner.namespace.apply(path, false)?;
+        let full = &full;
+        self.with_retry(|s| async move { s.get_acl(full).await })
+            .await
+    }
+
+    /// Waits until the connected server has caught up with the leader for `path`.
+    pub async fn sync(&self, path: &str) -> Result<()> {
+        let full = self.inner.namespace.apply(path, false)?;
+        let full = &full;
+        self.with_retry(|s| async move { s.sync(full).await }).await
+    }
+}
