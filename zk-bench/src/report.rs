@@ -150,11 +150,11 @@ fn mark(ok: bool) -> &'static str {
     if ok { "met" } else { "**missed**" }
 }
 
+/// One (operation, depth) and each client's figures for it.
+type Row<'a> = ((Op, usize), Vec<(String, &'a Summary)>);
+
 /// Rows grouped by (operation, depth), clients in the given order.
-fn rows<'a>(
-    s: &'a Summaries,
-    clients: &[String],
-) -> Vec<((Op, usize), Vec<(String, &'a Summary)>)> {
+fn rows<'a>(s: &'a Summaries, clients: &[String]) -> Vec<Row<'a>> {
     let mut keys: Vec<(Op, usize)> = s.keys().map(|(op, d, _)| (*op, *d)).collect();
     keys.dedup();
     keys.into_iter()
