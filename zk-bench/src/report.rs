@@ -1,0 +1,218 @@
+//! Turns result lines from every round into the comparison table: the median of
+//! each figure across rounds, per client, operation and depth, and zk-core's
+//! ratios to each peer against the issue's goals.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::stats::median;
+use crate::workload::{Measurement, Op};
+
+/// The client the ratios are about.
+pub const SUBJECT: &str = "zk-core";
+
+/// The issue's goals for zk-core against one peer.
+#[derive(Debug, Clone, Copy)]
+pub struct Goal {
+    /// The peer.
+    pub peer: &'static str,
+    /// zk-core's throughput must be at least this multiple of the peer's.
+    pub min_throughput: f64,
+    /// zk-core's CPU per operation must be at most this multiple of the peer's.
+    pub max_cpu: f64,
+}
+
+/// The goals of issue 3.
+pub const GOALS: [Goal; 2] = [
+    Goal {
+        peer: "java",
+        min_throughput: 1.3,
+        max_cpu: 0.1,
+    },
+    Goal {
+        peer: "zookeeper-client",
+        min_throughput: 1.1,
+        max_cpu: 0.8,
+    },
+];
+
+/// The medians of one client's figures for one operation and depth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// Operations per second.
+    pub ops_per_sec: f64,
+    /// Client CPU µs per operation.
+    pub cpu_us: f64,
+    /// Median latency in µs (depth 1 only).
+    pub p50_us: Option<f64>,
+    /// 99th percentile latency in µs (depth 1 only).
+    pub p99_us: Option<f64>,
+    /// How many rounds the medians are taken over.
+    pub rounds: usize,
+}
+
+/// Key: operation, depth, client.
+pub type Summaries = BTreeMap<(Op, usize, String), Summary>;
+
+/// The median figures of every (operation, depth, client) seen in `results`.
+pub fn summarize(results: &[Measurement]) -> Summaries {
+    let mut groups: BTreeMap<(Op, usize, String), Vec<&Measurement>> = BTreeMap::new();
+    for m in results {
+        groups
+            .entry((m.op, m.depth, m.client.clone()))
+            .or_default()
+            .push(m);
+    }
+    groups
+        .into_iter()
+        .filter_map(|(k, ms)| {
+            let f = |g: &dyn Fn(&Measurement) -> f64| {
+                median(&ms.iter().map(|m| g(m)).collect::<Vec<_>>())
+            };
+            let lat = |g: &dyn Fn(&Measurement) -> Option<u64>| {
+                let v: Vec<f64> = ms
+                    .iter()
+                    .filter_map(|m| g(m))
+                    .map(|ns| ns as f64 / 1e3)
+                    .collect();
+                median(&v)
+            };
+            Some((
+                k,
+                Summary {
+                    ops_per_sec: f(&|m| m.ops_per_sec())?,
+                    cpu_us: f(&|m| m.cpu_us_per_op())?,
+                    p50_us: lat(&|m| m.p50_ns),
+                    p99_us: lat(&|m| m.p99_ns),
+                    rounds: ms.len(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The comparison as Markdown tables: the figures, then the ratios with the goals.
+pub fn markdown(s: &Summaries, clients: &[String]) -> String {
+    let mut out = String::new();
+    let opt = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.0}"));
+    out.push_str(
+        "| operation | in flight | client | ops/s | client CPU µs/op | p50 µs | p99 µs |\n",
+    );
+    out.push_str("|---|---:|---|---:|---:|---:|---:|\n");
+    for ((op, depth), row) in rows(s, clients) {
+        for (client, v) in row {
+            let _ = writeln!(
+                out,
+                "| {} | {depth} | {client} | {:.0} | {:.1} | {} | {} |",
+                op.title(),
+                v.ops_per_sec,
+                v.cpu_us,
+                opt(v.p50_us),
+                opt(v.p99_us)
+            );
+        }
+    }
+    out.push('\n');
+    out.push_str("| operation | in flight | vs | throughput ratio (goal) | CPU/op ratio (goal) | p50 ratio | p99 ratio |\n");
+    out.push_str("|---|---:|---|---:|---:|---:|---:|\n");
+    for ((op, depth), row) in rows(s, clients) {
+        let Some(me) = row.iter().find(|(c, _)| c == SUBJECT).map(|(_, v)| *v) else {
+            continue;
+        };
+        for goal in GOALS {
+            let Some(peer) = row.iter().find(|(c, _)| c == goal.peer).map(|(_, v)| *v) else {
+                continue;
+            };
+            let thr = me.ops_per_sec / peer.ops_per_sec;
+            let cpu = me.cpu_us / peer.cpu_us;
+            let lat = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+                _ => "–".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {depth} | {} | {thr:.2} (≥ {}) {} | {cpu:.2} (≤ {}) {} | {} | {} |",
+                op.title(),
+                goal.peer,
+                goal.min_throughput,
+                mark(thr >= goal.min_throughput),
+                goal.max_cpu,
+                mark(cpu <= goal.max_cpu),
+                lat(me.p50_us, peer.p50_us),
+                lat(me.p99_us, peer.p99_us),
+            );
+        }
+    }
+    out
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+/// One (operation, depth) and each client's figures for it.
+type Row<'a> = ((Op, usize), Vec<(String, &'a Summary)>);
+
+/// Rows grouped by (operation, depth), clients in the given order.
+fn rows<'a>(s: &'a Summaries, clients: &[String]) -> Vec<Row<'a>> {
+    let mut keys: Vec<(Op, usize)> = s.keys().map(|(op, d, _)| (*op, *d)).collect();
+    keys.dedup();
+    keys.into_iter()
+        .map(|(op, d)| {
+            let row = clients
+                .iter()
+                .filter_map(|c| s.get(&(op, d, c.clone())).map(|v| (c.clone(), v)))
+                .collect();
+            ((op, d), row)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(client: &str, op: Op, depth: usize, wall_ms: u64, cpu_ms: u64) -> Measurement {
+        Measurement {
+            client: client.into(),
+            op,
+            depth,
+            ops: 1000,
+            wall_ns: wall_ms * 1_000_000,
+            cpu_ns: cpu_ms * 1_000_000,
+            p50_ns: (depth == 1).then_some(wall_ms * 1000),
+            p99_ns: (depth == 1).then_some(wall_ms * 2000),
+        }
+    }
+
+    #[test]
+    fn medians_across_rounds_and_ratios_against_the_goals() {
+        let results = vec![
+            m("zk-core", Op::Get, 1, 100, 10),
+            m("zk-core", Op::Get, 1, 300, 30),
+            m("zk-core", Op::Get, 1, 200, 20),
+            m("java", Op::Get, 1, 400, 400),
+            m("zookeeper-client", Op::Get, 1, 210, 20),
+        ];
+        let s = summarize(&results);
+        let me = s[&(Op::Get, 1, "zk-core".to_string())];
+        assert_eq!(me.rounds, 3);
+        assert_eq!(me.ops_per_sec, 5000.0);
+        assert_eq!(me.cpu_us, 20.0);
+        assert_eq!(me.p50_us, Some(200.0));
+        let clients: Vec<String> = ["zk-core", "zookeeper-client", "java"]
+            .map(String::from)
+            .into();
+        let md = markdown(&s, &clients);
+        // 2x Java's throughput and 0.05x its CPU: both goals met.
+        assert!(
+            md.contains("| getData | 1 | java | 2.00 (≥ 1.3) met | 0.05 (≤ 0.1) met |"),
+            "{md}"
+        );
+        // 1.05x zookeeper-client's throughput misses 1.1; CPU 1.0 misses 0.8.
+        assert!(
+            md.contains("| getData | 1 | zookeeper-client | 1.05 (≥ 1.1) **missed** | 1.00 (≤ 0.8) **missed** |"),
+            "{md}"
+        );
+    }
+}
