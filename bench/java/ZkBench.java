@@ -4,7 +4,8 @@
 // client.rs): the same node layout, an untimed warm-up pass over every phase, then
 // a timed pass, printing one RESULT line per timed phase. Requests go through the
 // asynchronous API; a semaphore keeps the requested number in flight. CPU time is
-// the whole JVM's (JIT and GC included) over each timed phase only.
+// the whole JVM's (JIT and GC included) over each timed phase only, as the JVM
+// reports it (process CPU time, counted in 10 ms clock ticks: phases last seconds).
 //
 // Built by scripts/bench with javac against Debian's zookeeper.jar.
 

@@ -1,0 +1,79 @@
+//! A tiny run of the whole benchmark: one real server, all three clients (the Java
+//! one compiled here from bench/java/ZkBench.java), a few hundred operations. It
+//! checks that every client reports every phase and that the report compares them;
+//! the figures themselves are not judged here.
+
+use std::path::Path;
+use std::process::Command;
+
+const ZK_CLASSPATH: &str = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar";
+
+#[test]
+fn a_tiny_run_reports_every_client_for_every_phase_with_ratios() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/java/ZkBench.java");
+    let classes = tmp.path().join("classes");
+    let javac = Command::new("javac")
+        .arg("-nowarn")
+        .arg("-d")
+        .arg(&classes)
+        .args(["-cp", ZK_CLASSPATH])
+        .arg(&source)
+        .status()
+        .expect("javac runs (the JDK is needed to build the Java peer)");
+    assert!(javac.success(), "ZkBench.java does not compile");
+
+    let markdown = tmp.path().join("report.md");
+    let out = Command::new(env!("CARGO_BIN_EXE_zk-bench"))
+        .arg("run")
+        .args(["--clients", "zk-core,zookeeper-client,java"])
+        .args(["--rounds", "1"])
+        .args(["--depth", "50"])
+        .args(["--serial-ops", "20"])
+        .args(["--pipelined-ops", "300"])
+        .args(["--warmup", "0.2"])
+        .args(["--client-timeout-secs", "120"])
+        .args(["--server-heap", "256m"])
+        .args(["--zk-classpath", ZK_CLASSPATH])
+        .arg("--java-classes")
+        .arg(&classes)
+        .arg("--markdown")
+        .arg(&markdown)
+        .output()
+        .expect("zk-bench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "zk-bench failed:\n{stderr}");
+
+    for op in ["getData", "setData", "create"] {
+        for client in ["zk-core", "zookeeper-client", "java"] {
+            for depth in [1, 50] {
+                let prefix = format!("| {op} | {depth} | {client} | ");
+                let row = stdout
+                    .lines()
+                    .find(|l| l.starts_with(&prefix))
+                    .unwrap_or_else(|| panic!("no row {prefix:?} in:\n{stdout}"));
+                let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+                // cells: "", op, depth, client, ops/s, cpu, p50, p99, ""
+                let ops: f64 = cells[4].parse().expect("ops/s is a number");
+                let cpu: f64 = cells[5].parse().expect("CPU µs/op is a number");
+                assert!(ops > 0.0, "{row}");
+                // getrusage is precise; the JVM counts CPU in 10 ms ticks, which a
+                // phase this short may not reach.
+                assert!(cpu > 0.0 || client == "java", "{row}");
+                // Latency is measured at depth 1 only.
+                let latency_shown =
+                    cells[6].parse::<f64>().is_ok() && cells[7].parse::<f64>().is_ok();
+                assert_eq!(latency_shown, depth == 1, "{row}");
+            }
+        }
+        for peer in ["java", "zookeeper-client"] {
+            for depth in [1, 50] {
+                let ratio = format!("| {op} | {depth} | {peer} | ");
+                assert!(stdout.contains(&ratio), "no ratio {ratio:?} in:\n{stdout}");
+            }
+        }
+    }
+    let written = std::fs::read_to_string(&markdown).expect("markdown written");
+    assert_eq!(written.trim(), stdout.trim());
+}
