@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::runner::{measure, pipelined};
-use crate::target::{Action, Target};
+use crate::targets::{Action, Target};
 use crate::workload::{Layout, Op, payload};
 
 /// What one client process runs.

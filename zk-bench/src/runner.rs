@@ -3,10 +3,10 @@
 //!
 //! At depth 1 one loop issues each request after the previous reply and times each
 //! one. At depth N, N workers share one counter and each keeps one request in flight,
-//! all inside the calling task: no task is spawned and nothing is allocated per
+//! all inside the calling task: no task is spawned per worker and nothing is allocated per
 //! operation by the runner itself, so what is measured is the client library.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -14,7 +14,7 @@ use futures::stream::FuturesUnordered;
 
 use crate::cpu::process_cpu_ns;
 use crate::stats::percentile;
-use crate::target::{Action, Target};
+use crate::targets::{Action, Target};
 use crate::workload::{Measurement, Op};
 
 /// Performs `action` on every path with `depth` requests in flight. Untimed.
@@ -25,14 +25,14 @@ pub async fn pipelined<T: Target>(
     data: &[u8],
     depth: usize,
 ) -> Result<(), String> {
-    let next = Cell::new(0usize);
+    // Only this task touches the counter; it is atomic so the future stays `Send`.
+    let next = AtomicUsize::new(0);
     let worker = || async {
         loop {
-            let i = next.get();
+            let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(path) = paths.get(i) else {
                 return Ok::<(), String>(());
             };
-            next.set(i + 1);
             t.act(action, path, data).await?;
         }
     };
