@@ -17,6 +17,7 @@ mod packet;
 mod shared;
 mod task;
 
+use std::borrow::Cow;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -198,11 +199,13 @@ impl Session {
     }
 
     /// Checks a client path and turns it into the server's path (chroot added).
-    fn server_path(&self, client_path: &str, sequential: bool) -> Result<String> {
+    /// Without a chroot the client's path is the server's, borrowed: no allocation
+    /// per request.
+    fn server_path<'p>(&self, client_path: &'p str, sequential: bool) -> Result<Cow<'p, str>> {
         path::validate_path(client_path, sequential)?;
         Ok(match &self.inner.chroot {
-            None => client_path.to_string(),
-            Some(c) => path::prepend_chroot(c, client_path),
+            None => Cow::Borrowed(client_path),
+            Some(c) => Cow::Owned(path::prepend_chroot(c, client_path)),
         })
     }
 

@@ -1,6 +1,8 @@
 //! The operations of a [`Session`]: each validates its paths, encodes its request
 //! straight into a frame, sends it to the task and decodes the reply.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
@@ -409,7 +411,7 @@ impl Session {
         Ok(resp.results)
     }
 
-    fn multi_server_paths(&self, ops: &[MultiOp<'_>]) -> Result<Vec<String>> {
+    fn multi_server_paths<'o>(&self, ops: &'o [MultiOp<'_>]) -> Result<Vec<Cow<'o, str>>> {
         ops.iter()
             .map(|op| {
                 let mut sequential = false;

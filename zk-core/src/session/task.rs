@@ -315,11 +315,20 @@ impl SessionTask {
         let mut last_recv = Instant::now();
         let mut last_send = Instant::now();
         let mut close_deadline: Option<Instant> = None;
+        // One timer for pings, the read timeout and the close timeout. It is not
+        // moved on every send and receive (that would touch the timer wheel twice per
+        // request): when it fires it checks what is really due and re-arms for the
+        // next deadline. Sends and receives only push deadlines later, so it may fire
+        // early but never late.
+        let mut timer = std::pin::pin!(sleep_until(last_send + ping_interval.min(read_timeout)));
         loop {
             if self.closing.is_some() && close_deadline.is_none() {
-                close_deadline = Some(Instant::now() + self.config.close_timeout);
+                let d = Instant::now() + self.config.close_timeout;
+                close_deadline = Some(d);
+                if d < timer.deadline() {
+                    timer.as_mut().reset(d);
+                }
             }
-            let far = Instant::now() + Duration::from_secs(3600);
             tokio::select! {
                 biased;
                 r = rd.read_buf(&mut rbuf) => match r {
@@ -358,15 +367,29 @@ impl SessionTask {
                         }
                     }
                 },
-                _ = sleep_until(last_send + ping_interval), if wbuf.is_empty() => {
-                    RequestHeader { xid: xid::PING, op: OpCode::Ping }.encode_framed(&mut wbuf);
-                },
-                _ = sleep_until(last_recv + read_timeout) => {
-                    return ConnectionEnd::Lost(Disconnect::ReadTimeout(read_timeout));
-                },
-                _ = sleep_until(close_deadline.unwrap_or(far)), if close_deadline.is_some() => {
-                    debug!("closeSession not acknowledged in time");
-                    return ConnectionEnd::Terminal(self.close_as);
+                () = &mut timer => {
+                    let now = Instant::now();
+                    if close_deadline.is_some_and(|d| now >= d) {
+                        debug!("closeSession not acknowledged in time");
+                        return ConnectionEnd::Terminal(self.close_as);
+                    }
+                    if now >= last_recv + read_timeout {
+                        return ConnectionEnd::Lost(Disconnect::ReadTimeout(read_timeout));
+                    }
+                    let mut next_ping = last_send + ping_interval;
+                    if now >= next_ping {
+                        if wbuf.is_empty() {
+                            RequestHeader { xid: xid::PING, op: OpCode::Ping }.encode_framed(&mut wbuf);
+                        }
+                        // Bytes are waiting to go out; once written, they move
+                        // `last_send` and the next check sees the real due time.
+                        next_ping = now + ping_interval;
+                    }
+                    let mut next = next_ping.min(last_recv + read_timeout);
+                    if let Some(d) = close_deadline {
+                        next = next.min(d);
+                    }
+                    timer.as_mut().reset(next);
                 },
             }
         }
