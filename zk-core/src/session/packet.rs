@@ -79,9 +79,15 @@ impl Command {
     }
 }
 
+/// Room allocated for a request frame up front: a create or setData with a path
+/// and data of a couple of hundred bytes fits without growing the buffer (128 did
+/// not fit a create with 100 bytes of data and the open ACL, so most writes paid for
+/// a reallocation). Larger requests grow the buffer as they encode.
+const FRAME_CAPACITY: usize = 512;
+
 /// Encodes a request frame with a zero xid, to be patched by [`set_xid`].
 pub(crate) fn encode_request(op: OpCode, body: &impl Encode) -> BytesMut {
-    let mut buf = BytesMut::with_capacity(128);
+    let mut buf = BytesMut::with_capacity(FRAME_CAPACITY);
     let at = frame::start(&mut buf);
     RequestHeader { xid: 0, op }.encode(&mut buf);
     body.encode(&mut buf);
