@@ -36,7 +36,14 @@ impl Session {
             on_reply,
             reply,
         }))?;
-        rx.await.unwrap_or_else(|_| Err(self.ended_error()))
+        // The reply always arrives after at least one Pending (the session task must
+        // write the request and read the answer first), so this wait cannot starve
+        // other tasks; exempting it from tokio's cooperative budget lets one task
+        // drive hundreds of requests at once (join_all, FuturesUnordered) without
+        // being sent back to the scheduler every 128 replies.
+        tokio::task::unconstrained(rx)
+            .await
+            .unwrap_or_else(|_| Err(self.ended_error()))
     }
 
     /// Sends one request and decodes its response, mapping a server error to
