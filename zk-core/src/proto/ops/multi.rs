@@ -43,7 +43,8 @@ pub enum MultiOp<'a> {
         /// The kind of node.
         mode: CreateMode,
     },
-    /// Creates a node and returns its stat too: the result is [`OpResult::Create2`].
+    /// Creates a node with op `create2`. A ZooKeeper 3.8 server still answers with
+    /// [`OpResult::Create`] (path only) inside a multi, so do not count on the stat.
     Create2 {
         /// Server path of the node.
         path: &'a str,
@@ -288,6 +289,9 @@ impl Request for MultiReadRequest<'_> {
 }
 
 /// The result of one operation of a multi or multiRead.
+///
+/// Seen from a 3.8 server: `create` and `create2` give [`OpResult::Create`];
+/// container and TTL creates give [`OpResult::Create2`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpResult {
     /// A `create` succeeded.
