@@ -268,8 +268,8 @@ async fn a_child_deleted_and_created_again_is_removed_then_added() {
     cache.start().await.unwrap();
     client
         .transaction()
-        .delete(&format!("{base}/a"))
-        .create(&format!("{base}/a"), b"two")
+        .delete(format!("{base}/a"))
+        .create(format!("{base}/a"), b"two")
         .await
         .unwrap();
     assert_eq!(
@@ -423,4 +423,23 @@ async fn close_ends_the_task_and_every_event_stream() {
         Err(zk_recipes::cache::CacheError::Closed)
     ));
     witness.close().await;
+}
+
+#[tokio::test]
+async fn dropping_the_cache_stops_its_task() {
+    let server = server().await;
+    let client = client(&server.connect_string()).await;
+    let base = base("drop");
+    create(&client, &format!("{base}/a"), b"a").await;
+    let cache = PathChildrenCache::builder(client.clone(), base.as_str()).build();
+    let mut events = cache.events();
+    cache.start().await.unwrap();
+    assert!(matches!(next(&mut events).await, Ev::ChildAdded(_)));
+    drop(cache);
+    // The stream's senders live as long as the task: the stream ends once it is gone.
+    let end = tokio::time::timeout(EVENT_DEADLINE, events.next()).await;
+    assert!(
+        matches!(end, Ok(None)),
+        "the task outlived its cache: {end:?}"
+    );
 }
