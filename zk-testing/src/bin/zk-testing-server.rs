@@ -15,7 +15,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use zk_testing::{TestingCluster, TestingServer};
 
 enum Servers {
-    Standalone(TestingServer),
+    Standalone(Box<TestingServer>),
     Ensemble(TestingCluster),
 }
 
@@ -51,7 +51,9 @@ async fn main() -> ExitCode {
         }
     };
     let started = match ensemble {
-        None => TestingServer::start().await.map(Servers::Standalone),
+        None => TestingServer::start()
+            .await
+            .map(|s| Servers::Standalone(Box::new(s))),
         Some(n) => TestingCluster::start(n).await.map(Servers::Ensemble),
     };
     let servers = match started {
