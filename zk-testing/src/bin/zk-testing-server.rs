@@ -14,11 +14,6 @@ use std::process::ExitCode;
 use tokio::signal::unix::{SignalKind, signal};
 use zk_testing::{TestingCluster, TestingServer};
 
-enum Servers {
-    Standalone(Box<TestingServer>),
-    Ensemble(TestingCluster),
-}
-
 fn parse_args() -> Result<Option<usize>, String> {
     let mut args = std::env::args().skip(1);
     let mut ensemble = None;
@@ -50,55 +45,53 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let started = match ensemble {
-        None => TestingServer::start()
-            .await
-            .map(|s| Servers::Standalone(Box::new(s))),
-        Some(n) => TestingCluster::start(n).await.map(Servers::Ensemble),
+    let result = match ensemble {
+        None => run_standalone().await,
+        Some(n) => run_ensemble(n).await,
     };
-    let servers = match started {
-        Ok(servers) => servers,
-        Err(e) => {
-            eprintln!("zk-testing-server: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match &servers {
-        Servers::Standalone(server) => {
-            println!(
-                "server 0 pid {} port {} dir {}",
-                server.pid().unwrap_or(0),
-                server.port(),
-                server.dir().display()
-            );
-            println!("connect {}", server.connect_string());
-        }
-        Servers::Ensemble(cluster) => {
-            for i in 0..cluster.len() {
-                let (Ok(pid), Ok(port), Ok(dir)) =
-                    (cluster.pid(i), cluster.client_port(i), cluster.dir(i))
-                else {
-                    continue;
-                };
-                println!(
-                    "server {i} pid {} port {port} dir {}",
-                    pid.unwrap_or(0),
-                    dir.display()
-                );
-            }
-            println!("connect {}", cluster.connect_string());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("zk-testing-server: {message}");
+            ExitCode::FAILURE
         }
     }
-    println!("ready");
+}
 
-    let mut terminate = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("zk-testing-server: cannot watch SIGTERM: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    // A plain thread reads stdin to its end; closing stdin is how a parent says "done".
+async fn run_standalone() -> Result<(), String> {
+    let server = TestingServer::start().await.map_err(|e| e.to_string())?;
+    println!(
+        "server 0 pid {} port {} dir {}",
+        server.pid().unwrap_or(0),
+        server.port(),
+        server.dir().display()
+    );
+    println!("connect {}", server.connect_string());
+    println!("ready");
+    wait_for_shutdown().await
+}
+
+async fn run_ensemble(n: usize) -> Result<(), String> {
+    let cluster = TestingCluster::start(n).await.map_err(|e| e.to_string())?;
+    for i in 0..cluster.len() {
+        let pid = cluster.pid(i).map_err(|e| e.to_string())?;
+        let port = cluster.client_port(i).map_err(|e| e.to_string())?;
+        let dir = cluster.dir(i).map_err(|e| e.to_string())?;
+        println!(
+            "server {i} pid {} port {port} dir {}",
+            pid.unwrap_or(0),
+            dir.display()
+        );
+    }
+    println!("connect {}", cluster.connect_string());
+    println!("ready");
+    wait_for_shutdown().await
+}
+
+/// Returns when stdin closes (how a parent process says "done"), on Ctrl-C, or on SIGTERM.
+async fn wait_for_shutdown() -> Result<(), String> {
+    let mut terminate =
+        signal(SignalKind::terminate()).map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
     let (stdin_closed, closed) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
         let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
@@ -109,6 +102,5 @@ async fn main() -> ExitCode {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}
     }
-    drop(servers);
-    ExitCode::SUCCESS
+    Ok(())
 }
