@@ -108,6 +108,15 @@ async fn children_added_updated_and_removed_are_reported_in_order() {
     );
     assert_eq!(cache.current_data_for(&format!("{base}/b")), None);
     assert_quiet_until_marker(&client, &base, &mut events).await;
+
+    // clear() forgets without events; a child read again is then new to the cache.
+    cache.clear();
+    assert!(cache.current_data().is_empty());
+    client.set_data(&format!("{base}/a"), b"a2").await.unwrap();
+    assert_eq!(
+        next_summaries(&mut events, 1).await,
+        [expect("added", &format!("{base}/a"), Some(b"a2"))]
+    );
     cache.close().await;
 }
 
