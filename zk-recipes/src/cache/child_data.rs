@@ -87,6 +87,25 @@ pub(crate) fn depth_below(top: &str, path: &str) -> usize {
     rest.split('/').filter(|s| !s.is_empty()).count()
 }
 
+/// The keys of `map` at and below `top`, in order. Keys that share a prefix sort
+/// together, so the nodes below `top` (prefix `top/`) are one range of the map.
+pub(crate) fn subtree_keys<V>(map: &BTreeMap<String, V>, top: &str) -> Vec<String> {
+    let below = if top == "/" {
+        "/".to_string()
+    } else {
+        format!("{top}/")
+    };
+    let own = (top != "/" && map.contains_key(top)).then(|| top.to_string());
+    own.into_iter()
+        .chain(
+            map.range(below.clone()..)
+                .map(|(k, _)| k)
+                .take_while(|k| k.starts_with(&below))
+                .cloned(),
+        )
+        .collect()
+}
+
 /// Makes the part of `map` at and below `top` equal to `fresh` (a complete read of that
 /// subtree, every key in it) and returns the differences in the order a listener
 /// should see them: removals first, deepest nodes before their parents, then
@@ -97,14 +116,7 @@ pub(crate) fn sync_subtree(
     fresh: BTreeMap<String, ChildData>,
 ) -> Vec<Change> {
     let mut removed: Vec<ChildData> = Vec::new();
-    let cached: Vec<String> = map
-        .range(top.to_string()..)
-        .map(|(p, _)| p)
-        .filter(|p| in_subtree(top, p))
-        .cloned()
-        .collect();
-    // The subtree's keys are not contiguous ("/t-x" sorts between "/t" and "/t/a"), so
-    // every key from `top` on is checked.
+    let cached: Vec<String> = subtree_keys(map, top);
     for path in cached {
         let gone = match fresh.get(&path) {
             None => true,
@@ -164,6 +176,18 @@ mod tests {
             paths(&put_fresh(&mut map, node("/a", 3, 3))),
             ["-/a", "+/a"]
         );
+    }
+
+    #[test]
+    fn subtree_keys_are_the_node_and_everything_below_it() {
+        let map: BTreeMap<String, ()> = ["/", "/t", "/t-x", "/t/a", "/t/a/b", "/tt", "/u"]
+            .into_iter()
+            .map(|k| (k.to_string(), ()))
+            .collect();
+        assert_eq!(subtree_keys(&map, "/t"), ["/t", "/t/a", "/t/a/b"]);
+        assert_eq!(subtree_keys(&map, "/t/a/b"), ["/t/a/b"]);
+        assert_eq!(subtree_keys(&map, "/nope"), Vec::<String>::new());
+        assert_eq!(subtree_keys(&map, "/").len(), 7);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use zk_core::Client;
 use zk_core::proto::path::{node_name, parent, validate_path};
 
 use super::ChildData;
+use super::child_data::subtree_keys;
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
 use super::events::{CacheEvents, EventHub, lock};
@@ -160,10 +161,14 @@ impl TreeCache {
     pub fn current_children(&self, full_path: &str) -> Option<BTreeMap<String, ChildData>> {
         let nodes = lock(&self.shared.nodes);
         nodes.get(full_path)?;
-        let children = nodes
-            .iter()
-            .filter(|(p, _)| p.as_str() != "/" && parent(p) == Some(full_path))
-            .map(|(p, d)| (node_name(p).to_string(), d.clone()))
+        let children = subtree_keys(&nodes, full_path)
+            .into_iter()
+            .filter(|p| p != "/" && parent(p) == Some(full_path))
+            .filter_map(|p| {
+                nodes
+                    .get(&p)
+                    .map(|d| (node_name(&p).to_string(), d.clone()))
+            })
             .collect();
         Some(children)
     }

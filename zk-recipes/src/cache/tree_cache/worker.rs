@@ -11,7 +11,9 @@ use zk_core::{ConnectionState, EventType};
 
 use super::{Shared, TreeCacheEvent};
 use crate::cache::ChildData;
-use crate::cache::child_data::{Change, depth_below, in_subtree, put_fresh, sync_subtree};
+use crate::cache::child_data::{
+    Change, depth_below, in_subtree, put_fresh, subtree_keys, sync_subtree,
+};
 use crate::cache::driver::{Driver, Step, is_no_node};
 use crate::cache::events::lock;
 
@@ -258,14 +260,10 @@ impl Worker {
             return self.sync(path).await;
         };
         let fresh: BTreeSet<String> = names.iter().map(|n| join(path, n)).collect();
-        let cached: Vec<String> = {
-            let nodes = lock(&self.shared.nodes);
-            nodes
-                .keys()
-                .filter(|p| p.as_str() != "/" && parent(p) == Some(path))
-                .cloned()
-                .collect()
-        };
+        let cached: Vec<String> = subtree_keys(&lock(&self.shared.nodes), path)
+            .into_iter()
+            .filter(|p| p != "/" && parent(p) == Some(path))
+            .collect();
         for gone in cached.iter().filter(|p| !fresh.contains(*p)) {
             self.apply(gone, BTreeMap::new());
         }
