@@ -27,6 +27,9 @@ pub(crate) const STOP_GRACE: Duration = Duration::from_secs(10);
 /// How many lines of log a startup error carries.
 const LOG_TAIL_LINES: usize = 40;
 
+/// Set to `1` to keep server directories (and their logs) after the test, for debugging.
+pub const KEEP_DIRS_ENV: &str = "ZK_TESTING_KEEP_DIRS";
+
 /// The log line Java writes when a port is taken.
 const BIND_FAILURE: &str = "Address already in use";
 
@@ -56,8 +59,10 @@ impl Member {
         client: PortLease,
         peer_ports: Vec<PortLease>,
     ) -> Result<Member> {
+        let keep = std::env::var_os(KEEP_DIRS_ENV).is_some_and(|v| !v.is_empty() && v != "0");
         let dir = tempfile::Builder::new()
             .prefix("zk-testing-")
+            .disable_cleanup(keep)
             .tempdir()
             .map_err(|e| Error::io("creating a temporary server directory", e))?;
         let paths = ServerPaths {
