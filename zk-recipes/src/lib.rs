@@ -3,6 +3,9 @@
 //! - [`discovery`]: service discovery compatible with Apache Curator's `curator-x-discovery`
 //!   ([`ServiceInstance`] and its JSON, [`UriSpec`], provider strategies, instance filters and
 //!   down-instance tracking). Its public types are also re-exported here.
+//! - [`leader`]: leader election compatible with Curator's `LeaderLatch` and
+//!   `LeaderSelector` ([`LeaderLatch`], [`LeaderSelector`]). Its public types are also
+//!   re-exported here.
 
 pub mod discovery;
 
@@ -11,4 +14,10 @@ pub use discovery::{
     InstanceSelector, JsonInstanceSerializer, ProviderStrategy, Random, RoundRobin,
     ServiceInstance, ServiceInstanceBuilder, ServiceInstanceError, ServiceType, Sticky, UriSpec,
     UriSpecError, UriSpecPart,
+};
+
+pub mod leader;
+pub use leader::{
+    CloseMode, FencingToken, LeaderError, LeaderLatch, LeaderSelector, LeaderSelectorListener,
+    LeadershipContext, LeadershipEvent, LeadershipEvents, Participant,
 };
