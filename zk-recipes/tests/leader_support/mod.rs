@@ -17,7 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use zk_core::{Client, SessionConfig};
+use zk_core::{Client, ConnectionStateErrorPolicy, SessionConfig};
 use zk_retry::RetryNTimes;
 
 /// The session timeout the tests' clients ask for.
@@ -203,9 +203,24 @@ impl Proxy {
 
 /// A connected client with the tests' short timeouts.
 pub async fn client(connect_string: &str) -> Client {
+    client_with(
+        connect_string,
+        SESSION_TIMEOUT,
+        ConnectionStateErrorPolicy::Standard,
+    )
+    .await
+}
+
+/// A connected client with this session timeout and error policy.
+pub async fn client_with(
+    connect_string: &str,
+    session_timeout: Duration,
+    policy: ConnectionStateErrorPolicy,
+) -> Client {
     let client = Client::builder()
         .connect_string(connect_string)
-        .session_timeout(SESSION_TIMEOUT)
+        .session_timeout(session_timeout)
+        .connection_state_error_policy(policy)
         .connection_timeout(Duration::from_secs(2))
         .retry_policy(RetryNTimes::new(3, Duration::from_millis(200)))
         .build()

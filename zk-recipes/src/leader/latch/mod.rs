@@ -153,7 +153,11 @@ impl LeaderLatch {
 
     /// Leadership changes from now on, as a stream that ends when the latch closes.
     pub fn events(&self) -> LeadershipEvents {
-        self.shared.subscribers.subscribe()
+        let events = self.shared.subscribers.subscribe();
+        if self.shared.lifecycle.is_closed() {
+            self.shared.subscribers.clear();
+        }
+        events
     }
 
     /// Every participant, in queue order, read from ZooKeeper (so it may disagree
@@ -231,12 +235,18 @@ impl LeaderLatch {
             }
         }
         if let Some(node) = self.shared.take_node() {
-            self.shared
+            match self
+                .shared
                 .client
                 .delete(&node.path)
                 .guaranteed()
                 .quietly()
-                .await?;
+                .await
+            {
+                // A closed client closed its session: the ephemeral node went with it.
+                Ok(()) | Err(zk_core::Error::Closed) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(())
     }

@@ -91,9 +91,12 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
+    /// Ends the running round's leadership: the flag drops at once, before the
+    /// callback's future is dropped.
     fn cancel_round(&self) {
         if let Some(round) = lock(&self.round).as_ref() {
             round.send_replace(true);
+            self.has_leadership.store(false, Ordering::Release);
         }
     }
 }
@@ -228,12 +231,18 @@ impl LeaderSelector {
         self.shared.has_leadership.store(false, Ordering::Release);
         let node = lock(&self.shared.node).take();
         if let Some(node) = node {
-            self.shared
+            match self
+                .shared
                 .client
                 .delete(&node)
                 .guaranteed()
                 .quietly()
-                .await?;
+                .await
+            {
+                // A closed client closed its session: the ephemeral node went with it.
+                Ok(()) | Err(zk_core::Error::Closed) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(())
     }
