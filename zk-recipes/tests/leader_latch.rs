@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use leader_support::{
-    DEADLINE, Proxy, Server, client, client_with, eventually, expire_session,
-    is_protected_sequential, serial,
+    DEADLINE, client, client_with, eventually, expire_session, is_protected_sequential, proxy,
+    serial, server,
 };
 use tokio::time::{Instant, timeout};
 use zk_core::{ConnectionState, ConnectionStateErrorPolicy, CreateMode, proto::path};
@@ -43,7 +43,7 @@ async fn is_leader_event(events: &mut LeadershipEvents) -> FencingToken {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latch_nodes_follow_curators_layout_and_order() {
     let _serial = serial().await;
-    let server = Server::start().await;
+    let server = server().await;
     let (c1, c2) = (
         client(&server.connect_string()).await,
         client(&server.connect_string()).await,
@@ -117,7 +117,7 @@ async fn latch_nodes_follow_curators_layout_and_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_foreign_leader_blocks_ours_until_it_leaves() {
     let _serial = serial().await;
-    let server = Server::start().await;
+    let server = server().await;
     let c = client(&server.connect_string()).await;
     // A Java participant that came first, its protected prefix sorting after ours.
     let java = c
@@ -159,7 +159,7 @@ async fn a_foreign_leader_blocks_ours_until_it_leaves() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_one_leader_at_every_instant_while_leaders_change() {
     let _serial = serial().await;
-    let server = Server::start().await;
+    let server = server().await;
     let clients = [
         client(&server.connect_string()).await,
         client(&server.connect_string()).await,
@@ -270,8 +270,8 @@ async fn at_most_one_leader_at_every_instant_while_leaders_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_cut_off_drops_leadership_before_a_new_leader_follows() {
     let _serial = serial().await;
-    let server = Server::start().await;
-    let proxy = Proxy::start(server.addr()).await;
+    let server = server().await;
+    let proxy = proxy(&server).await;
     let cut_client = client(&proxy.connect_string()).await;
     let other_client = client(&server.connect_string()).await;
 
@@ -285,7 +285,7 @@ async fn a_leader_cut_off_drops_leadership_before_a_new_leader_follows() {
     eventually("the follower queued", || new.our_path().is_some()).await;
 
     let old_path = old.our_path().unwrap();
-    proxy.cut();
+    proxy.cut().await;
     let cut_at = Instant::now();
     assert_eq!(
         next_event(&mut old_events).await,
@@ -310,7 +310,7 @@ async fn a_leader_cut_off_drops_leadership_before_a_new_leader_follows() {
     assert!(new_token > old_token);
 
     // Healed, the old participant rejoins on a new session, at the back.
-    proxy.heal();
+    proxy.heal().await.unwrap();
     eventually("the old participant re-queued", || {
         old.our_path().is_some_and(|p| p != old_path)
     })
@@ -334,7 +334,7 @@ async fn a_leader_cut_off_drops_leadership_before_a_new_leader_follows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_expiry_of_the_leader_elects_the_next_and_tokens_grow() {
     let _serial = serial().await;
-    let server = Server::start().await;
+    let server = server().await;
     let (ca, cb) = (
         client(&server.connect_string()).await,
         client(&server.connect_string()).await,
@@ -382,7 +382,7 @@ async fn session_expiry_of_the_leader_elects_the_next_and_tokens_grow() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_leaves_the_election_and_stops_every_task() {
     let _serial = serial().await;
-    let server = Server::start().await;
+    let server = server().await;
     let c = client(&server.connect_string()).await;
 
     // NotifyLeader: a NotLeader event, then the stream ends.
@@ -429,7 +429,7 @@ async fn close_leaves_the_election_and_stops_every_task() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_paths_and_misuse_are_typed_errors() {
     let _serial = serial().await;
-    let server = Server::start().await;
+    let server = server().await;
     let c = client(&server.connect_string()).await;
     let bad = LeaderLatch::new(c.clone(), "no-slash", "x");
     assert!(matches!(bad.start().await, Err(LeaderError::Zk(_))));
@@ -464,8 +464,8 @@ async fn state_reached(states: &mut zk_core::ConnectionStates, state: Connection
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_disconnect_drops_leadership_and_reconnected_restores_it_on_the_same_node() {
     let _serial = serial().await;
-    let server = Server::start().await;
-    let proxy = Proxy::start(server.addr()).await;
+    let server = server().await;
+    let proxy = proxy(&server).await;
     // A session long enough to outlive the cut.
     let c = client_with(
         &proxy.connect_string(),
@@ -480,11 +480,11 @@ async fn a_short_disconnect_drops_leadership_and_reconnected_restores_it_on_the_
     let before = is_leader_event(&mut events).await;
     let node = latch.our_path().unwrap();
 
-    proxy.cut();
+    proxy.cut().await;
     state_reached(&mut states, ConnectionState::Suspended).await;
     assert_eq!(next_event(&mut events).await, LeadershipEvent::NotLeader);
     assert!(!latch.has_leadership());
-    proxy.heal();
+    proxy.heal().await.unwrap();
     state_reached(&mut states, ConnectionState::Reconnected).await;
     // RECONNECTED checks again: the node survived with the session, so the same
     // leadership (same token) is confirmed.
@@ -499,8 +499,8 @@ async fn a_short_disconnect_drops_leadership_and_reconnected_restores_it_on_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_the_session_only_policy_a_short_disconnect_keeps_leadership() {
     let _serial = serial().await;
-    let server = Server::start().await;
-    let proxy = Proxy::start(server.addr()).await;
+    let server = server().await;
+    let proxy = proxy(&server).await;
     let c = client_with(
         &proxy.connect_string(),
         Duration::from_secs(8),
@@ -513,13 +513,13 @@ async fn under_the_session_only_policy_a_short_disconnect_keeps_leadership() {
     latch.start().await.unwrap();
     is_leader_event(&mut events).await;
 
-    proxy.cut();
+    proxy.cut().await;
     state_reached(&mut states, ConnectionState::Suspended).await;
     assert!(
         latch.has_leadership(),
         "SUSPENDED is no error under SessionOnly"
     );
-    proxy.heal();
+    proxy.heal().await.unwrap();
     state_reached(&mut states, ConnectionState::Reconnected).await;
     // The recheck after RECONNECTED confirms the same leadership without events.
     assert!(latch.await_leadership(DEADLINE).await.unwrap());

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use leader_support::{
-    DEADLINE, Proxy, Server, client, eventually, is_protected_sequential, serial,
+    DEADLINE, client, eventually, is_protected_sequential, proxy, serial, server,
 };
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
@@ -55,7 +55,7 @@ async fn recv(rx: &mut mpsc::UnboundedReceiver<&'static str>) -> &'static str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_callback_at_a_time_across_three_selectors_and_auto_requeue_runs_again() {
     let _serial = serial().await;
-    let server = Server::start().await;
+    let server = server().await;
     let running = Arc::new(AtomicUsize::new(0));
     let max = Arc::new(AtomicUsize::new(0));
     let runs: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -122,7 +122,7 @@ async fn one_callback_at_a_time_across_three_selectors_and_auto_requeue_runs_aga
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lock_nodes_follow_curators_layout_and_requeue_runs_once_more() {
     let _serial = serial().await;
-    let server = Server::start().await;
+    let server = server().await;
     let c = client(&server.connect_string()).await;
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let (release_tx, release_rx) = tokio::sync::watch::channel(0u32);
@@ -177,8 +177,8 @@ async fn lock_nodes_follow_curators_layout_and_requeue_runs_once_more() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_off_leaders_work_is_cancelled_before_the_next_leader_runs() {
     let _serial = serial().await;
-    let server = Server::start().await;
-    let proxy = Proxy::start(server.addr()).await;
+    let server = server().await;
+    let proxy = proxy(&server).await;
     let cut_client = client(&proxy.connect_string()).await;
     let other_client = client(&server.connect_string()).await;
     let (tx, mut rx) = mpsc::unbounded_channel::<&'static str>();
@@ -221,7 +221,7 @@ async fn a_cut_off_leaders_work_is_cancelled_before_the_next_leader_runs() {
     new.start().await.unwrap();
     eventually_participants(&new, 2).await;
 
-    proxy.cut();
+    proxy.cut().await;
     // The old leader's future is dropped first (it may see the cancellation first).
     let mut seen = Vec::new();
     while !seen.contains(&"old dropped") {
@@ -274,7 +274,7 @@ async fn eventually_participants(selector: &LeaderSelector, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_cancels_the_running_callback_and_removes_the_node() {
     let _serial = serial().await;
-    let server = Server::start().await;
+    let server = server().await;
     let c = client(&server.connect_string()).await;
     let (tx, mut rx) = mpsc::unbounded_channel::<&'static str>();
     let selector = LeaderSelector::new(
