@@ -535,3 +535,42 @@ async fn under_the_session_only_policy_a_short_disconnect_keeps_leadership() {
     latch.close().await.unwrap();
     c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_whose_node_is_deleted_by_hand_steps_down_and_requeues() {
+    let _serial = serial().await;
+    let server = server().await;
+    let (ca, cb) = (
+        client(&server.connect_string()).await,
+        client(&server.connect_string()).await,
+    );
+    let a = LeaderLatch::new(ca.clone(), "/election/deleted", "a");
+    let b = LeaderLatch::new(cb.clone(), "/election/deleted", "b");
+    let (mut a_events, mut b_events) = (a.events(), b.events());
+    a.start().await.unwrap();
+    is_leader_event(&mut a_events).await;
+    b.start().await.unwrap();
+    eventually("b queued", || b.our_path().is_some()).await;
+
+    // An operator removes the leader's node: the leader notices on its own node's
+    // watch, b leads, and a queues again with a new node.
+    let a_node = a.our_path().unwrap();
+    cb.delete(&a_node).await.unwrap();
+    assert_eq!(next_event(&mut a_events).await, LeadershipEvent::NotLeader);
+    is_leader_event(&mut b_events).await;
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let ps = b.get_participants().await.unwrap();
+        if ps == vec![participant("b", true), participant("a", false)] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "participants: {ps:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_ne!(a.our_path().unwrap(), a_node);
+    assert!(!a.has_leadership());
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+    ca.close().await;
+    cb.close().await;
+}

@@ -305,3 +305,45 @@ async fn close_cancels_the_running_callback_and_removes_the_node() {
     assert_eq!(timeout(DEADLINE, rx.recv()).await.unwrap(), None);
     c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_leaders_lock_node_cancels_its_work_and_interrupt_requeues() {
+    let _serial = serial().await;
+    let server = server().await;
+    let c = client(&server.connect_string()).await;
+    let (tx, mut rx) = mpsc::unbounded_channel::<&'static str>();
+    let (nodes_tx, mut nodes) = mpsc::unbounded_channel::<String>();
+    let selector = LeaderSelector::new(
+        c.clone(),
+        "/election/deleted",
+        move |ctx: LeadershipContext| {
+            let (tx, nodes_tx) = (tx.clone(), nodes_tx.clone());
+            async move {
+                let _ = nodes_tx.send(ctx.node_path().to_string());
+                let _dropped = DropSignal(Some(tx.clone()), "dropped");
+                std::future::pending::<()>().await;
+            }
+        },
+    )
+    .with_id("doomed");
+    selector.auto_requeue();
+    selector.start().await.unwrap();
+    let first = timeout(DEADLINE, nodes.recv()).await.unwrap().unwrap();
+
+    // Someone deletes the lock node: the work is cancelled, and auto-requeue runs
+    // for leadership again on a new node.
+    c.delete(&first).await.unwrap();
+    assert_eq!(recv(&mut rx).await, "dropped");
+    let second = timeout(DEADLINE, nodes.recv()).await.unwrap().unwrap();
+    assert_ne!(second, first);
+    assert!(selector.has_leadership());
+
+    // interrupt_leadership() ends this leadership the same way.
+    selector.interrupt_leadership();
+    assert_eq!(recv(&mut rx).await, "dropped");
+    let third = timeout(DEADLINE, nodes.recv()).await.unwrap().unwrap();
+    assert_ne!(third, second);
+    selector.close().await.unwrap();
+    assert_eq!(recv(&mut rx).await, "dropped");
+    c.close().await;
+}
