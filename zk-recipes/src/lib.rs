@@ -3,9 +3,6 @@
 //! - [`discovery`]: service discovery compatible with Apache Curator's `curator-x-discovery`
 //!   ([`ServiceInstance`] and its JSON, [`UriSpec`], provider strategies, instance filters and
 //!   down-instance tracking). Its public types are also re-exported here.
-//! - [`leader`]: leader election compatible with Curator's `LeaderLatch` and
-//!   `LeaderSelector` ([`LeaderLatch`], [`LeaderSelector`]). Its public types are also
-//!   re-exported here.
 
 pub mod discovery;
 
@@ -16,6 +13,7 @@ pub use discovery::{
     UriSpecError, UriSpecPart,
 };
 
+// Leader election (Curator's LeaderLatch and LeaderSelector); its types are re-exported here.
 pub mod leader;
 pub use leader::{
     CloseMode, FencingToken, LeaderError, LeaderLatch, LeaderSelector, LeaderSelectorListener,
