@@ -574,3 +574,25 @@ async fn a_leader_whose_node_is_deleted_by_hand_steps_down_and_requeues() {
     ca.close().await;
     cb.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_started_latch_leaves_the_election() {
+    let _serial = serial().await;
+    let server = server().await;
+    let c = client(&server.connect_string()).await;
+    let dropped = LeaderLatch::new(c.clone(), "/election/drop", "dropped");
+    dropped.start().await.unwrap();
+    assert!(dropped.await_leadership(DEADLINE).await.unwrap());
+    let next = LeaderLatch::new(c.clone(), "/election/drop", "next");
+    next.start().await.unwrap();
+    eventually("next queued", || next.our_path().is_some()).await;
+    // Same client and session: only the latch's own cleanup can remove its node.
+    drop(dropped);
+    assert!(next.await_leadership(DEADLINE).await.unwrap());
+    assert_eq!(
+        next.get_participants().await.unwrap(),
+        vec![participant("next", true)]
+    );
+    next.close().await.unwrap();
+    c.close().await;
+}
