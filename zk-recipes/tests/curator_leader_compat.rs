@@ -6,9 +6,7 @@
 //! passes between them in both directions.
 //!
 //! Needs `javac`/`java` and the Curator, ZooKeeper, Guava and SLF4J jars from
-//! /usr/share/java (Debian: default-jdk-headless libcurator-recipes-java
-//! libcurator-framework-java libcurator-client-java libzookeeper-java libguava-java
-//! libslf4j-java).
+//! /usr/share/java, installed by `scripts/setup`.
 
 mod leader_support;
 
@@ -36,8 +34,8 @@ const JARS: &[&str] = &[
     "guava.jar",
     "slf4j-api.jar",
 ];
-const SETUP_HINT: &str = "install default-jdk-headless libcurator-recipes-java \
-    libcurator-framework-java libcurator-client-java libzookeeper-java libguava-java libslf4j-java";
+const SETUP_HINT: &str = "run scripts/setup (Debian: default-jdk-headless libcurator-recipes-java \
+    libcurator-framework-java zookeeper)";
 
 /// The class path with the compiled helper, built once per test process.
 fn classpath() -> &'static str {
