@@ -22,3 +22,10 @@ pub use discovery::{
     ServiceInstance, ServiceInstanceBuilder, ServiceInstanceError, ServiceType, Sticky, UriSpec,
     UriSpecError, UriSpecPart,
 };
+
+// Leader election (Curator's LeaderLatch and LeaderSelector); its types are re-exported here.
+pub mod leader;
+pub use leader::{
+    CloseMode, FencingToken, LeaderError, LeaderLatch, LeaderSelector, LeaderSelectorListener,
+    LeadershipContext, LeadershipEvent, LeadershipEvents, Participant,
+};
