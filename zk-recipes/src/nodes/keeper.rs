@@ -206,6 +206,9 @@ async fn ensure(shared: &Shared, ownership: &mut Ownership) -> Result<Watcher> {
             Verdict::Yield => {
                 warn!(%path, owner = format!("{:#x}", stat.ephemeral_owner), "persistent node: another live session keeps creating this node; waiting until it goes away (two owners configured for one path?)");
                 shared.set_held(&path, false);
+                // Counts as a failed attempt, so whoever waits for the first outcome
+                // hears that another session holds the path.
+                shared.note_failure(&Error::server(Code::NodeExists, Some(path.clone())));
                 return Ok(watcher);
             }
         }
