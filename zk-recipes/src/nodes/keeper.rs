@@ -137,16 +137,17 @@ async fn adopt_external_data(shared: &Shared, path: &str) {
         return;
     }
     let _order = shared.writes.lock().await;
-    let Ok((bytes, _)) = shared.client.get_data(path).await else {
+    let Ok((bytes, stat)) = shared.client.get_data(path).await else {
         return;
     };
-    let (ours, _) = shared.data_snapshot();
+    let (ours, generation) = shared.data_snapshot();
     if bytes == ours {
+        shared.mark_written(generation, stat.mzxid);
         return;
     }
     info!(%path, "persistent node: adopting data another client wrote");
     let generation = shared.store_data(bytes.clone());
-    shared.mark_written(generation);
+    shared.mark_written(generation, stat.mzxid);
     if let Some(hook) = &shared.options.on_external_data {
         hook(&bytes);
     }
@@ -174,6 +175,11 @@ async fn ensure(shared: &Shared, ownership: &mut Ownership) -> Result<Watcher> {
             Verdict::Ours => {
                 ownership.note_ours(&stat);
                 shared.set_held(&path, true);
+                // A change made before this watch was set has fired no event.
+                if shared.options.on_external_data.is_some() && shared.changed_by_others(stat.mzxid)
+                {
+                    adopt_external_data(shared, &path).await;
+                }
                 shared.write_pending(&path).await?;
                 return Ok(watcher);
             }
@@ -183,7 +189,7 @@ async fn ensure(shared: &Shared, ownership: &mut Ownership) -> Result<Watcher> {
                 let (bytes, generation) = shared.data_snapshot();
                 match client.set_data(&path, &bytes).await {
                     Ok(stat) => {
-                        shared.mark_written(generation);
+                        shared.mark_written(generation, stat.mzxid);
                         ownership.note_ours(&stat);
                         shared.set_held(&path, true);
                     }
@@ -231,7 +237,7 @@ async fn create_first(shared: &Shared, ownership: &mut Ownership) -> Result<Stri
         create = create.protected();
     }
     let (path, stat) = create.with_stat().await?;
-    shared.mark_written(generation);
+    shared.mark_written(generation, stat.mzxid);
     ownership.note_ours(&stat);
     shared.set_held(&path, true);
     info!(%path, "persistent node: created");
@@ -249,7 +255,7 @@ async fn create_at(shared: &Shared, ownership: &mut Ownership, path: &str) -> Re
         .create_parent_containers()
         .with_stat()
         .await?;
-    shared.mark_written(generation);
+    shared.mark_written(generation, stat.mzxid);
     ownership.note_ours(&stat);
     shared.set_held(path, true);
     info!(%path, czxid = stat.czxid, "persistent node: created");

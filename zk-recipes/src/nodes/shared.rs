@@ -38,6 +38,9 @@ pub(crate) struct NodeData {
     pub generation: u64,
     /// The generation known to be on the node.
     pub written: u64,
+    /// The node's mzxid after our last write (or the last data we adopted): a node
+    /// whose mzxid differs was changed by someone else.
+    pub mzxid: i64,
 }
 
 /// Where the node is.
@@ -108,6 +111,7 @@ impl Shared {
                 bytes: data,
                 generation: 1,
                 written: 0,
+                mzxid: 0,
             }),
             path: Mutex::new(NodePath {
                 target: fixed.then(|| base_path.clone()),
@@ -139,10 +143,18 @@ impl Shared {
         d.generation
     }
 
-    /// Records that generation `generation` is on the node.
-    pub(crate) fn mark_written(&self, generation: u64) {
+    /// Records that generation `generation` is on the node, which now has `mzxid`.
+    pub(crate) fn mark_written(&self, generation: u64, mzxid: i64) {
         let mut d = lock(&self.data);
         d.written = d.written.max(generation);
+        d.mzxid = mzxid;
+    }
+
+    /// Whether the node, last modified at `mzxid`, was changed by someone else since
+    /// our last write, while we have no write of our own pending.
+    pub(crate) fn changed_by_others(&self, mzxid: i64) -> bool {
+        let d = lock(&self.data);
+        d.written >= d.generation && d.mzxid != mzxid
     }
 
     /// The path of the node we hold now, if we hold one.
@@ -198,8 +210,8 @@ impl Shared {
             return Ok(());
         }
         match self.client.set_data(path, &bytes).await {
-            Ok(_) => {
-                self.mark_written(generation);
+            Ok(stat) => {
+                self.mark_written(generation, stat.mzxid);
                 Ok(())
             }
             Err(e) if e.code() == Some(Code::NoNode) => Ok(()),
