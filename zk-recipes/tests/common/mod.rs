@@ -14,8 +14,7 @@ use zk_core::{
     SessionConfig, Stat,
 };
 use zk_retry::ExponentialBackoffRetry;
-mod shim;
-pub use shim::TestingServer;
+use zk_testing::TestingServer;
 
 /// Session timeout of the clients under test: short, so expiry tests are quick.
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(4);
