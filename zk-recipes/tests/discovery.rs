@@ -604,3 +604,65 @@ async fn watch_instances_adopts_data_written_by_others() {
     assert_eq!(&data[..], &bytes[..]);
     discovery.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_closed_client_fails_registration_and_cache_start_instead_of_hanging() {
+    let server = start_server().await;
+    let client = connect(&server.connect_string()).await;
+    let discovery = discovery(&client, None).await;
+    client.close().await;
+    let outcome = tokio::time::timeout(
+        DEADLINE,
+        discovery.register_service(&instance("api.user", "x", 1)),
+    )
+    .await
+    .expect("register returns");
+    assert!(
+        matches!(
+            outcome,
+            Err(DiscoveryError::ZooKeeper(zk_core::Error::Closed))
+        ),
+        "{outcome:?}"
+    );
+    assert!(discovery.registered_instances().is_empty());
+    let cache = discovery
+        .service_cache_builder()
+        .name("api.user")
+        .build()
+        .unwrap();
+    let started = tokio::time::timeout(DEADLINE, cache.start())
+        .await
+        .expect("start returns");
+    assert!(
+        matches!(
+            started,
+            Err(DiscoveryError::ZooKeeper(zk_core::Error::Closed))
+        ),
+        "{started:?}"
+    );
+}
+
+#[tokio::test]
+async fn reconnection_on_the_same_session_leaves_the_registration_alone() {
+    let mut server = start_server().await;
+    let client = connect(&server.connect_string()).await;
+    let me = instance("api.user", "same-1", 8080);
+    let discovery = discovery(&client, Some(me)).await;
+    let path = "/services/api.user/same-1";
+    let before = stat_of(&client, path).await.unwrap();
+    let session = client.session_id();
+
+    let mut states = client.connection_states();
+    server.pause().unwrap();
+    wait_for_state(&mut states, ConnectionState::Suspended).await;
+    server.resume().unwrap();
+    wait_for_state(&mut states, ConnectionState::Reconnected).await;
+    assert_eq!(client.session_id(), session, "same session");
+    tokio::time::sleep(QUIET).await; // room for a needless re-registration to show
+    let after = stat_of(&client, path).await.unwrap();
+    assert_eq!(
+        (after.czxid, after.mzxid, after.version),
+        (before.czxid, before.mzxid, before.version)
+    );
+    discovery.close().await.unwrap();
+}

@@ -40,9 +40,6 @@ pub(crate) async fn run<T: Payload>(inner: Arc<CacheInner<T>>, mut states: Conne
                 stream
             }
             Err(e) => {
-                if inner.client.is_closed() {
-                    return;
-                }
                 inner.initialized.send_if_modified(|init| {
                     let unset = init.is_none();
                     if unset {
@@ -50,6 +47,9 @@ pub(crate) async fn run<T: Payload>(inner: Arc<CacheInner<T>>, mut states: Conne
                     }
                     unset
                 });
+                if inner.client.is_closed() {
+                    return;
+                }
                 let pause = backoff(failures);
                 failures = failures.saturating_add(1);
                 warn!(path = %inner.path, error = %e, retry_in = ?pause, "service cache: could not load");

@@ -65,10 +65,10 @@ pub(crate) async fn run(
                 w
             }
             Err(e) => {
+                shared.note_failure(&e);
                 if shared.client.is_closed() {
                     return;
                 }
-                shared.note_failure(&e);
                 let pause = backoff(failures);
                 failures = failures.saturating_add(1);
                 warn!(path = %shared.base_path, error = %e, retry_in = ?pause, "persistent node: could not make the node");
