@@ -33,6 +33,11 @@ use super::shared::{Lifecycle, NodeOptions, Shared, lock};
 ///   unprotected nodes; here protected ones keep their name as well), so
 ///   [`actual_path`](Self::actual_path) changes at most once.
 /// - Failures back off (100 ms doubling to 10 s); a reconnection retries at once.
+///
+/// Use protection with the sequential modes: the first create of an unprotected
+/// sequential node that is retried after a connection loss can leave a second node
+/// (the server names each attempt anew); the protected name lets the retry find the
+/// first one. Later re-creations use a fixed name and need no protection.
 /// - [`set_data`](Self::set_data) works before the first create too: the create uses it.
 ///
 /// ```no_run
