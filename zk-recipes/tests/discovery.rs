@@ -666,3 +666,43 @@ async fn reconnection_on_the_same_session_leaves_the_registration_alone() {
     );
     discovery.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn dynamic_sequential_instance_keeps_its_node_name_across_expiry() {
+    let server = start_server().await;
+    let connect_string = server.connect_string();
+    let client = connect(&connect_string).await;
+    let observer = connect(&connect_string).await;
+    let discovery = discovery(
+        &client,
+        Some(typed("batch", "worker-", ServiceType::DynamicSequential)),
+    )
+    .await;
+    let path = discovery.registered_path("worker-").expect("created");
+    let before = stat_of(&observer, &path).await.unwrap();
+
+    let mut states = client.connection_states();
+    expire_session(&connect_string, &client).await;
+    wait_for_state(&mut states, ConnectionState::Reconnected).await;
+    let after = eventually("re-registered under the same name", || async {
+        stat_of(&observer, &path)
+            .await
+            .filter(|s| s.czxid != before.czxid)
+    })
+    .await;
+    assert_eq!(after.ephemeral_owner, client.session_id());
+    let children = observer.get_children("/services/batch").await.unwrap();
+    assert_eq!(children.len(), 1, "no second sequential node: {children:?}");
+    assert_eq!(
+        discovery.registered_path("worker-").as_deref(),
+        Some(path.as_str())
+    );
+    discovery.close().await.unwrap();
+    assert!(
+        observer
+            .get_children("/services/batch")
+            .await
+            .map(|c| c.is_empty())
+            .unwrap_or(true)
+    );
+}
