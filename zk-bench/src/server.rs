@@ -173,7 +173,10 @@ mod tests {
             }
             now = process_cpu_ns(me).unwrap();
         }
-        assert!(now >= before + 20_000_000, "cpu time did not grow: {before} -> {now}");
+        assert!(
+            now >= before + 20_000_000,
+            "cpu time did not grow: {before} -> {now}"
+        );
         assert!(process_cpu_ns(u32::MAX).is_none());
     }
 }

@@ -37,7 +37,7 @@ pub use discovery::{
     ServiceType, Sticky, UriSpec, UriSpecError, UriSpecPart,
 };
 pub use leader::{
-    CloseMode, FencingToken, LeaderError, LeaderLatch, LeaderSelector, LeaderSelectorListener,
-    LeadershipContext, LeadershipEvent, LeadershipEvents, Participant,
+    AwaitLeadership, CloseMode, FencingToken, LeaderError, LeaderLatch, LeaderSelector,
+    LeaderSelectorListener, LeadershipContext, LeadershipEvent, LeadershipEvents, Participant,
 };
 pub use nodes::PersistentNode;

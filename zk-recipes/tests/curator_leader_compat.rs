@@ -225,7 +225,7 @@ async fn rust_and_curator_latches_share_one_election() {
 
     // Curator leaves: Rust leads.
     java1.close().await;
-    assert!(rust.await_leadership(DEADLINE).await.unwrap());
+    assert!(rust.await_leadership().timeout(DEADLINE).await.unwrap());
 
     // A second Curator participant queues behind Rust and does not lead ...
     let mut java2 = Curator::start("latch", &cs, election, "java-2").await;

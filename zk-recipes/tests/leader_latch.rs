@@ -50,7 +50,7 @@ async fn latch_nodes_follow_curators_layout_and_order() {
     );
     let first = LeaderLatch::new(c1.clone(), "/election/layout", "first");
     first.start().await.unwrap();
-    assert!(first.await_leadership(DEADLINE).await.unwrap());
+    assert!(first.await_leadership().timeout(DEADLINE).await.unwrap());
     let second = LeaderLatch::new(c2.clone(), "/election/layout", "second");
     second.start().await.unwrap();
     eventually("second has a node", || second.our_path().is_some()).await;
@@ -93,7 +93,7 @@ async fn latch_nodes_follow_curators_layout_and_order() {
 
     // When the leader leaves, the next in sequence leads, whatever the prefixes.
     first.close().await.unwrap();
-    assert!(second.await_leadership(DEADLINE).await.unwrap());
+    assert!(second.await_leadership().timeout(DEADLINE).await.unwrap());
     assert_eq!(
         second.get_participants().await.unwrap(),
         vec![participant("second", true), participant("java", false)]
@@ -134,7 +134,8 @@ async fn a_foreign_leader_blocks_ours_until_it_leaves() {
     latch.start().await.unwrap();
     assert!(
         !latch
-            .await_leadership(Duration::from_millis(500))
+            .await_leadership()
+            .timeout(Duration::from_millis(500))
             .await
             .unwrap(),
         "a later node does not lead"
@@ -396,7 +397,7 @@ async fn close_leaves_the_election_and_stops_every_task() {
     assert_eq!(next_event(&mut events).await, LeadershipEvent::NotLeader);
     assert_eq!(timeout(DEADLINE, events.next()).await.unwrap(), None);
     assert!(matches!(
-        notify.await_leadership(DEADLINE).await,
+        notify.await_leadership().timeout(DEADLINE).await,
         Err(LeaderError::Closed)
     ));
     assert!(notify.get_participants().await.unwrap().is_empty());
@@ -416,7 +417,7 @@ async fn close_leaves_the_election_and_stops_every_task() {
     expire_session(&server.connect_string(), &c).await;
     let witness = LeaderLatch::new(c.clone(), "/election/close", "witness");
     witness.start().await.unwrap();
-    assert!(witness.await_leadership(DEADLINE).await.unwrap());
+    assert!(witness.await_leadership().timeout(DEADLINE).await.unwrap());
     c.sync("/election/close").await.unwrap();
     assert_eq!(
         witness.get_participants().await.unwrap(),
@@ -435,7 +436,10 @@ async fn malformed_paths_and_misuse_are_typed_errors() {
     assert!(matches!(bad.start().await, Err(LeaderError::Zk(_))));
     let latent = LeaderLatch::new(c.clone(), "/election/misuse", "x");
     assert!(matches!(
-        latent.await_leadership(Duration::from_millis(10)).await,
+        latent
+            .await_leadership()
+            .timeout(Duration::from_millis(10))
+            .await,
         Err(LeaderError::NotStarted)
     ));
     latent.start().await.unwrap();
@@ -522,7 +526,7 @@ async fn under_the_session_only_policy_a_short_disconnect_keeps_leadership() {
     proxy.heal().await.unwrap();
     state_reached(&mut states, ConnectionState::Reconnected).await;
     // The recheck after RECONNECTED confirms the same leadership without events.
-    assert!(latch.await_leadership(DEADLINE).await.unwrap());
+    assert!(latch.await_leadership().timeout(DEADLINE).await.unwrap());
     assert_eq!(
         latch.get_leader().await.unwrap(),
         participant("steady", true)
@@ -582,13 +586,13 @@ async fn dropping_a_started_latch_leaves_the_election() {
     let c = client(&server.connect_string()).await;
     let dropped = LeaderLatch::new(c.clone(), "/election/drop", "dropped");
     dropped.start().await.unwrap();
-    assert!(dropped.await_leadership(DEADLINE).await.unwrap());
+    assert!(dropped.await_leadership().timeout(DEADLINE).await.unwrap());
     let next = LeaderLatch::new(c.clone(), "/election/drop", "next");
     next.start().await.unwrap();
     eventually("next queued", || next.our_path().is_some()).await;
     // Same client and session: only the latch's own cleanup can remove its node.
     drop(dropped);
-    assert!(next.await_leadership(DEADLINE).await.unwrap());
+    assert!(next.await_leadership().timeout(DEADLINE).await.unwrap());
     assert_eq!(
         next.get_participants().await.unwrap(),
         vec![participant("next", true)]

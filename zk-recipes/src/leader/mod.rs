@@ -25,7 +25,7 @@ mod token;
 
 pub use error::{LeaderError, Result};
 pub use events::{LeadershipEvent, LeadershipEvents};
-pub use latch::{CloseMode, LeaderLatch};
+pub use latch::{AwaitLeadership, CloseMode, LeaderLatch};
 pub use participant::Participant;
 pub use selector::{LeaderSelector, LeaderSelectorListener, LeadershipContext};
 pub use token::FencingToken;

@@ -49,7 +49,7 @@ pub enum CloseMode {
 /// let latch = LeaderLatch::new(client, "/election/scheduler", "node-1");
 /// let mut events = latch.events();
 /// latch.start().await?;
-/// if latch.await_leadership(Duration::from_secs(30)).await? {
+/// if latch.await_leadership().timeout(Duration::from_secs(30)).await? {
 ///     let token = latch.fencing_token(); // hand it to what the leader writes to
 /// #   let _ = token;
 /// }
@@ -125,10 +125,17 @@ impl LeaderLatch {
         }
     }
 
-    /// Waits until this participant leads: `Ok(true)` when it does, `Ok(false)` if
-    /// `timeout` passes first, [`LeaderError::Closed`] if the latch is or gets
-    /// closed, [`LeaderError::NotStarted`] if it was never started.
-    pub async fn await_leadership(&self, timeout: Duration) -> Result<bool> {
+    /// Waits for leadership. Await it directly to wait until this participant leads
+    /// (`Ok(())`), or bound the wait with [`AwaitLeadership::timeout`]. Fails with
+    /// [`LeaderError::Closed`] if the latch is or gets closed, and with
+    /// [`LeaderError::NotStarted`] if it was never started.
+    pub fn await_leadership(&self) -> AwaitLeadership<'_> {
+        AwaitLeadership { latch: self }
+    }
+
+    /// Waits for leadership for at most `timeout` (`None`: without a bound); true once
+    /// this participant leads, false if the time ran out.
+    async fn wait_for_leadership(&self, timeout: Option<Duration>) -> Result<bool> {
         let mut leadership = self.shared.leadership_watch();
         let mut closed = self.shared.closed.subscribe();
         if self.shared.lifecycle.is_closed() {
@@ -146,9 +153,10 @@ impl LeaderLatch {
                 _ = closed.wait_for(|c| *c) => Err(LeaderError::Closed),
             }
         };
-        tokio::time::timeout(timeout, wait)
-            .await
-            .unwrap_or(Ok(false))
+        match timeout {
+            None => wait.await,
+            Some(t) => tokio::time::timeout(t, wait).await.unwrap_or(Ok(false)),
+        }
     }
 
     /// Leadership changes from now on, as a stream that ends when the latch closes.
@@ -274,5 +282,29 @@ impl Drop for LeaderLatch {
                 }
             });
         }
+    }
+}
+
+/// The wait returned by [`LeaderLatch::await_leadership`]: await it to wait until
+/// this participant leads, or call [`AwaitLeadership::timeout`] to bound the wait.
+#[derive(Debug)]
+#[must_use = "a wait does nothing unless awaited"]
+pub struct AwaitLeadership<'a> {
+    latch: &'a LeaderLatch,
+}
+
+impl<'a> AwaitLeadership<'a> {
+    /// Waits at most `timeout`: `Ok(true)` once leading, `Ok(false)` if the time ran out.
+    pub async fn timeout(self, timeout: Duration) -> Result<bool> {
+        self.latch.wait_for_leadership(Some(timeout)).await
+    }
+}
+
+impl<'a> std::future::IntoFuture for AwaitLeadership<'a> {
+    type Output = Result<()>;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { self.latch.wait_for_leadership(None).await.map(|_| ()) })
     }
 }
