@@ -31,8 +31,8 @@ pub enum ServiceCacheEvent {
 /// The instances of one service, held in memory: [`instances`](Self::instances) does
 /// no I/O.
 ///
-/// Kept current with a persistent recursive watch on `basePath/name` (one `getData` per
-/// change), reloaded in full after a reconnection and on a new session. Nodes whose data
+/// Kept current by a [`PathChildrenCache`](crate::cache::PathChildrenCache) on
+/// `basePath/name`, which re-reads in full after a reconnection and on a new session. Nodes whose data
 /// is not an instance are left out (with a warning). As Curator's `ServiceCache`, it
 /// creates `basePath/name` as a container node if it is missing.
 #[derive(Debug)]
@@ -68,8 +68,7 @@ impl<T: Payload> ServiceCache<T> {
             return Err(DiscoveryError::AlreadyStarted);
         }
         let mut initialized = self.inner.initialized.subscribe();
-        let states = self.inner.client.connection_states();
-        let task = tokio::spawn(cache_loop::run(self.inner.clone(), states));
+        let task = tokio::spawn(cache_loop::run(self.inner.clone()));
         *lock(&self.inner.task) = Some(task);
         let outcome = initialized
             .wait_for(Option::is_some)
