@@ -383,3 +383,38 @@ async fn a_session_resumed_from_its_id_and_password_is_the_same_session() {
     let err = third.wait_connected(DEADLINE).await.unwrap_err();
     assert!(matches!(err, Error::SessionExpired), "{err:?}");
 }
+
+/// The server applies a write but its reply never arrives: the client cannot know
+/// the outcome, and says so with ConnectionLoss (at the read timeout, since pings go
+/// unanswered too); after the reconnect the write is there.
+#[tokio::test]
+async fn a_write_whose_reply_is_lost_fails_with_connection_loss_though_it_was_applied() {
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await.expect("proxy");
+    let timeout = Duration::from_secs(3);
+    let (s, mut events) = start_with_events(config(&proxy.connect_string(), timeout)).await;
+    let path = unique("lost-reply");
+
+    proxy.drop_replies().await.expect("drop replies");
+    let err = bounded(
+        "the write to fail",
+        s.create(&path, b"", &[Acl::open_unsafe()], CreateMode::Persistent),
+    )
+    .await
+    .unwrap_err();
+    match &err {
+        Error::ConnectionLoss(Disconnect::ReadTimeout(t)) => assert_eq!(*t, timeout * 2 / 3),
+        other => panic!("expected ConnectionLoss at the read timeout, got {other:?}"),
+    }
+    assert!(err.is_retryable());
+    proxy.heal().await.expect("heal");
+    wait_event(&mut events, DEADLINE, "SyncConnected", |e| {
+        matches!(e, SessionEvent::SyncConnected)
+    })
+    .await;
+    assert!(
+        s.exists(&path).await.unwrap().is_some(),
+        "the write was applied"
+    );
+    s.close().await;
+}
