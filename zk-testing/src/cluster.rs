@@ -158,14 +158,14 @@ impl TestingCluster {
     }
 
     /// Freezes one server (SIGSTOP): its sockets stay open and it answers nothing, like a
-    /// machine that went to sleep.
-    pub fn pause(&mut self, index: usize) -> Result<()> {
-        self.member_mut(index)?.pause()
+    /// machine that went to sleep. Returns once every thread of its JVM has stopped.
+    pub async fn pause(&mut self, index: usize) -> Result<()> {
+        self.member_mut(index)?.pause().await
     }
 
-    /// Thaws a paused server (SIGCONT).
-    pub fn resume(&mut self, index: usize) -> Result<()> {
-        self.member_mut(index)?.resume()
+    /// Thaws a paused server (SIGCONT). Returns once no thread of its JVM is stopped.
+    pub async fn resume(&mut self, index: usize) -> Result<()> {
+        self.member_mut(index)?.resume().await
     }
 
     /// The index of the server that reports `Mode: leader` in `srvr` right now, asking every

@@ -32,8 +32,8 @@
 //!
 //! let proxy = Proxy::start(cluster.client_addr(0)?).await?; // one client goes through this
 //! proxy.drop_replies().await?;                               // ...and stops hearing back
-//! cluster.pause(leader)?;                                    // the leader's machine sleeps
-//! cluster.resume(leader)?;
+//! cluster.pause(leader).await?;                              // the leader's machine sleeps
+//! cluster.resume(leader).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -54,6 +54,8 @@
 //!
 //! Session tools that need a ZooKeeper client (expiring a session on purpose, as Curator's
 //! `KillSession` does) build on `zk-core`'s client and belong next to [`TestingServer`] here.
+
+#![warn(missing_docs)]
 
 mod cluster;
 mod config;

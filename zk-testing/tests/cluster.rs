@@ -87,7 +87,7 @@ async fn paused_member_goes_silent_until_resumed() {
     let follower = (leader + 1) % 3;
     let addr = cluster.client_addr(follower).unwrap();
 
-    cluster.pause(follower).expect("pause a follower");
+    cluster.pause(follower).await.expect("pause a follower");
     let silent = four_letter_word_within(addr, "ruok", Duration::from_secs(1)).await;
     assert!(
         matches!(silent, Err(Error::Timeout { .. })),
@@ -99,13 +99,29 @@ async fn paused_member_goes_silent_until_resumed() {
         "leader() skips the paused server and still finds the leader"
     );
 
-    cluster.resume(follower).expect("resume");
+    cluster.resume(follower).await.expect("resume");
     let mode = cluster
         .wait_serving(follower, ELECTION_DEADLINE)
         .await
         .expect("the follower serves again");
     assert!(matches!(mode, ServerMode::Follower | ServerMode::Leader));
     assert_eq!(four_letter_word(addr, "ruok").await.unwrap(), "imok");
+
+    let pid = cluster.pid(follower).unwrap().expect("running");
+    cluster.stop(follower).await.expect("stop");
+    assert_eq!(cluster.pid(follower).unwrap(), None);
+    assert!(!process_exists(pid), "stop reaps the JVM");
+    assert!(
+        four_letter_word_within(addr, "ruok", Duration::from_secs(2))
+            .await
+            .is_err()
+    );
+    cluster.restart(follower).await.expect("restart after stop");
+    assert_eq!(cluster.client_addr(follower).unwrap(), addr, "same port");
+    assert!(matches!(
+        cluster.mode(follower).await.unwrap(),
+        Some(ServerMode::Follower | ServerMode::Leader)
+    ));
 
     assert!(matches!(
         cluster.kill(3),
