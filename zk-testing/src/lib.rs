@@ -52,8 +52,12 @@
 //!   mode (and for an ensemble, until one server leads), and `conf` proves the answer came from
 //!   the server the kit started.
 //!
-//! Session tools that need a ZooKeeper client (expiring a session on purpose, as Curator's
-//! `KillSession` does) build on `zk-core`'s client and belong next to [`TestingServer`] here.
+//! # Still to come
+//!
+//! `expire_session(...)`: expiring a client's session on the server, on purpose (for example by
+//! opening a second session with the same id and password and closing it; Curator 5's
+//! `KillSession` only simulates the expiry inside the client). It needs `zk-core`'s client, so it
+//! goes in a `session` module of this crate, re-exported here next to [`four_letter_word`].
 
 #![warn(missing_docs)]
 
