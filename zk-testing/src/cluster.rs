@@ -158,14 +158,15 @@ impl TestingCluster {
     }
 
     /// Freezes one server (SIGSTOP): its sockets stay open and it answers nothing, like a
-    /// machine that went to sleep. Returns once every thread of its JVM has stopped.
-    pub async fn pause(&mut self, index: usize) -> Result<()> {
-        self.member_mut(index)?.pause().await
+    /// machine that went to sleep. Returns once every thread of its JVM has stopped (it blocks
+    /// for that moment; bounded at 10 s).
+    pub fn pause(&mut self, index: usize) -> Result<()> {
+        self.member_mut(index)?.pause()
     }
 
     /// Thaws a paused server (SIGCONT). Returns once no thread of its JVM is stopped.
-    pub async fn resume(&mut self, index: usize) -> Result<()> {
-        self.member_mut(index)?.resume().await
+    pub fn resume(&mut self, index: usize) -> Result<()> {
+        self.member_mut(index)?.resume()
     }
 
     /// The index of the server that reports `Mode: leader` in `srvr` right now, asking every

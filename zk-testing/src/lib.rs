@@ -32,8 +32,8 @@
 //!
 //! let proxy = Proxy::start(cluster.client_addr(0)?).await?; // one client goes through this
 //! proxy.drop_replies().await?;                               // ...and stops hearing back
-//! cluster.pause(leader).await?;                              // the leader's machine sleeps
-//! cluster.resume(leader).await?;
+//! cluster.pause(leader)?;                                    // the leader's machine sleeps
+//! cluster.resume(leader)?;
 //! # Ok(()) }
 //! ```
 //!
@@ -51,13 +51,6 @@
 //! - Startup waits, with a bounded deadline, until `ruok` answers `imok`, `srvr` shows a serving
 //!   mode (and for an ensemble, until one server leads), and `conf` proves the answer came from
 //!   the server the kit started.
-//!
-//! # Still to come
-//!
-//! `expire_session(...)`: expiring a client's session on the server, on purpose (for example by
-//! opening a second session with the same id and password and closing it; Curator 5's
-//! `KillSession` only simulates the expiry inside the client). It needs `zk-core`'s client, so it
-//! goes in a `session` module of this crate, re-exported here next to [`four_letter_word`].
 
 #![warn(missing_docs)]
 

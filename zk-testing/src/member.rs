@@ -153,8 +153,8 @@ impl Member {
     }
 
     /// SIGSTOP: the process freezes with its sockets open, as on a laptop that went to sleep.
-    pub(crate) async fn pause(&mut self) -> Result<()> {
-        let frozen = self.running_process()?.freeze().await;
+    pub(crate) fn pause(&mut self) -> Result<()> {
+        let frozen = self.running_process()?.freeze();
         // A wait that timed out still leaves the SIGSTOP in flight: count the server as paused.
         if !matches!(frozen, Err(Error::Io { .. })) {
             self.paused = true;
@@ -165,9 +165,9 @@ impl Member {
     }
 
     /// SIGCONT: undo [`pause`](Member::pause).
-    pub(crate) async fn resume(&mut self) -> Result<()> {
+    pub(crate) fn resume(&mut self) -> Result<()> {
         let process = self.running_process()?;
-        process.thaw().await?;
+        process.thaw()?;
         self.paused = false;
         tracing::info!(server = %self.label, "resumed ZooKeeper");
         Ok(())

@@ -132,22 +132,21 @@ impl JavaProcess {
         Ok(())
     }
 
-    /// SIGSTOP, then wait until every thread is stopped. `kill` returns once the signal is
-    /// queued; a busy machine may let a thread run (and answer a request) for a while after that.
-    pub(crate) async fn freeze(&mut self) -> Result<()> {
+    /// SIGSTOP, then wait (blocking, bounded) until every thread is stopped. `kill` returns once
+    /// the signal is queued; on a busy machine a thread may run on (and answer a request) for a
+    /// while after that. The wait is normally well under a millisecond.
+    pub(crate) fn freeze(&mut self) -> Result<()> {
         self.signal(libc::SIGSTOP)?;
         self.wait_for_threads(|state| state == 'T', "to stop on SIGSTOP")
-            .await
     }
 
-    /// SIGCONT, then wait until no thread is stopped any more.
-    pub(crate) async fn thaw(&mut self) -> Result<()> {
+    /// SIGCONT, then wait (blocking, bounded) until no thread is stopped any more.
+    pub(crate) fn thaw(&mut self) -> Result<()> {
         self.signal(libc::SIGCONT)?;
         self.wait_for_threads(|state| state != 'T', "to continue on SIGCONT")
-            .await
     }
 
-    async fn wait_for_threads(&mut self, wanted: fn(char) -> bool, what: &str) -> Result<()> {
+    fn wait_for_threads(&mut self, wanted: fn(char) -> bool, what: &str) -> Result<()> {
         let started = Instant::now();
         loop {
             if self.try_exit_status().is_some() {
@@ -168,7 +167,7 @@ impl JavaProcess {
                     log_hint: String::new(),
                 });
             }
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            std::thread::sleep(Duration::from_micros(200));
         }
     }
 

@@ -21,8 +21,8 @@ use crate::member::Member;
 ///
 /// let mut server = TestingServer::start().await?;
 /// let connect_string = server.connect_string(); // "127.0.0.1:<port>"
-/// server.pause().await?;                      // frozen: connections stay open, nothing answers
-/// server.resume().await?;
+/// server.pause()?;                              // frozen: connections stay open, nothing answers
+/// server.resume()?;
 /// server.restart().await?;                      // same port, same data: sessions survive
 /// # Ok(()) }
 /// ```
@@ -125,13 +125,13 @@ impl TestingServer {
     }
 
     /// Freezes the server (SIGSTOP): its sockets stay open, it answers nothing. Returns once
-    /// every thread of the JVM has stopped.
-    pub async fn pause(&mut self) -> Result<()> {
-        self.member.pause().await
+    /// every thread of the JVM has stopped (it blocks for that moment; bounded at 10 s).
+    pub fn pause(&mut self) -> Result<()> {
+        self.member.pause()
     }
 
     /// Thaws a paused server (SIGCONT). Returns once no thread of the JVM is stopped.
-    pub async fn resume(&mut self) -> Result<()> {
-        self.member.resume().await
+    pub fn resume(&mut self) -> Result<()> {
+        self.member.resume()
     }
 }

@@ -87,7 +87,7 @@ async fn paused_member_goes_silent_until_resumed() {
     let follower = (leader + 1) % 3;
     let addr = cluster.client_addr(follower).unwrap();
 
-    cluster.pause(follower).await.expect("pause a follower");
+    cluster.pause(follower).expect("pause a follower");
     let silent = four_letter_word_within(addr, "ruok", Duration::from_secs(1)).await;
     assert!(
         matches!(silent, Err(Error::Timeout { .. })),
@@ -99,7 +99,7 @@ async fn paused_member_goes_silent_until_resumed() {
         "leader() skips the paused server and still finds the leader"
     );
 
-    cluster.resume(follower).await.expect("resume");
+    cluster.resume(follower).expect("resume");
     let mode = cluster
         .wait_serving(follower, ELECTION_DEADLINE)
         .await

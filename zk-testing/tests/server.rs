@@ -81,7 +81,7 @@ async fn configuration_reaches_the_server() {
 async fn pause_silences_the_server_and_resume_brings_it_back() {
     let mut server = TestingServer::start().await.expect("server starts");
 
-    server.pause().await.expect("pause a running server");
+    server.pause().expect("pause a running server");
     let pid = server.pid().expect("a paused server still has its JVM");
     let states = common::thread_states(pid);
     assert!(
@@ -94,7 +94,7 @@ async fn pause_silences_the_server_and_resume_brings_it_back() {
         "a paused server must not answer: {silent:?}"
     );
 
-    server.resume().await.expect("resume a paused server");
+    server.resume().expect("resume a paused server");
     assert!(
         !common::thread_states(pid).contains(&'T'),
         "no thread stays stopped"
@@ -118,10 +118,7 @@ async fn restart_keeps_the_port_and_the_data_directory() {
             .await
             .is_err()
     );
-    assert!(matches!(
-        server.pause().await,
-        Err(Error::NotRunning { .. })
-    ));
+    assert!(matches!(server.pause(), Err(Error::NotRunning { .. })));
 
     server.restart().await.expect("restart");
     assert_eq!(server.port(), port);
