@@ -126,35 +126,3 @@ pub async fn mk(session: &Session, path: &str, data: &[u8]) -> String {
 pub fn mentions_session(haystack: &str, session_id: i64) -> bool {
     haystack.contains(&format!("0x{session_id:x}"))
 }
-
-/// Waits until every thread of process `pid` is stopped (state `T` in
-/// `/proc/<pid>/task/*/stat`). SIGSTOP returns before the process has stopped: one
-/// thread takes the signal and stops the others, and until it is scheduled the rest
-/// keep running, long enough on a busy machine to answer a request.
-pub async fn wait_stopped(pid: u32) {
-    bounded("the paused server's threads to stop", async {
-        loop {
-            if all_threads_stopped(pid) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-}
-
-fn all_threads_stopped(pid: u32) -> bool {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return false;
-    };
-    tasks.flatten().all(|task| {
-        std::fs::read_to_string(task.path().join("stat"))
-            .ok()
-            .and_then(|stat| {
-                // The state follows the command name, which is in parentheses.
-                let after = &stat[stat.rfind(')')? + 1..];
-                after.split_whitespace().next().map(|s| s == "T")
-            })
-            .unwrap_or(false)
-    })
-}
