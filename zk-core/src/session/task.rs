@@ -85,6 +85,9 @@ pub(crate) struct SessionTask {
     /// and no other server can resume it.
     seen_rw_server: bool,
     negotiated: Option<Duration>,
+    /// Whether the last failed attempt completed a round of every host: the next
+    /// attempt then waits a full pause, not just the jitter.
+    cycle_failed: bool,
     /// Set once a close was asked for: who to tell when it is done.
     closing: Option<Vec<oneshot::Sender<()>>>,
     /// How the session ends once closing is done: Closed, or Expired when abandoned.
@@ -117,6 +120,7 @@ impl SessionTask {
             negotiated: None,
             closing: None,
             close_as: Terminal::Closed,
+            cycle_failed: false,
         }
     }
 
@@ -172,11 +176,16 @@ impl SessionTask {
             .div_f64(6.0)
             .min(Duration::from_secs(1));
         let ms = cap.as_millis() as u64;
-        Duration::from_millis(if ms == 0 {
+        let jitter = Duration::from_millis(if ms == 0 {
             0
         } else {
             rand::rng().random_range(0..ms)
-        })
+        });
+        if std::mem::take(&mut self.cycle_failed) {
+            cap + jitter
+        } else {
+            jitter
+        }
     }
 
     fn requested_timeout(&self) -> Duration {
@@ -272,13 +281,13 @@ impl SessionTask {
         };
         let (stream, resp) = match result {
             Err(_) => {
-                self.hosts.failed();
+                self.cycle_failed = self.hosts.failed();
                 return Ok(Err(ConnectionEnd::Lost(Disconnect::ConnectFailed(
                     format!("no handshake within {connect_timeout:?}"),
                 ))));
             }
             Ok(Err(reason)) => {
-                self.hosts.failed();
+                self.cycle_failed = self.hosts.failed();
                 return Ok(Err(ConnectionEnd::Lost(reason)));
             }
             Ok(Ok(ok)) => ok,
