@@ -36,6 +36,8 @@ const DEADLINE: Duration = Duration::from_secs(30);
 const SETTLE: Duration = Duration::from_secs(2);
 /// How long the sampler of the leader test may run at most.
 const SAMPLER_LIMIT: Duration = Duration::from_secs(120);
+/// How long an ensemble may take to start on a busy machine.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often the sampler reads every participant's leadership flag.
 const SAMPLE_EVERY: Duration = Duration::from_millis(2);
 
@@ -45,8 +47,17 @@ fn server_config() -> ServerConfig {
     ServerConfig::builder()
         .tick_time(Duration::from_millis(100))
         .session_timeouts(Duration::from_secs(1), Duration::from_secs(6))
+        .startup_timeout(STARTUP_TIMEOUT)
         .build()
         .expect("valid server config")
+}
+
+/// One ensemble at a time: the tests of this file run on parallel threads, and two
+/// ensembles starting and running side by side on a small machine stretch startup and
+/// session timing for no gain. Hold the guard for the whole test.
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 async fn ensemble() -> TestingCluster {
@@ -201,6 +212,7 @@ fn millis(d: Duration) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registered_service_stays_registered_exactly_once_through_pause_expiry_deletion_and_a_killed_follower()
  {
+    let _one = one_at_a_time().await;
     let started = Instant::now();
     let mut cluster = ensemble().await;
     let ensemble_up = started.elapsed();
@@ -481,6 +493,7 @@ fn participant(id: &str, is_leader: bool) -> Participant {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_leader_at_a_time_and_a_cut_off_leader_steps_down_before_the_next_leads() {
+    let _one = one_at_a_time().await;
     let started = Instant::now();
     let cluster = ensemble().await;
     let ensemble_up = started.elapsed();
