@@ -210,8 +210,7 @@ fn millis(d: Duration) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_registered_service_stays_registered_exactly_once_through_pause_expiry_deletion_and_a_killed_follower()
- {
+async fn a_service_stays_registered_once_through_pause_expiry_deletion_and_a_killed_follower() {
     let _one = one_at_a_time().await;
     let started = Instant::now();
     let mut cluster = ensemble().await;
