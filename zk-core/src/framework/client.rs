@@ -162,6 +162,11 @@ impl Client {
                     if s == crate::session::SessionState::AuthFailed {
                         return Err(Error::AuthFailed);
                     }
+                    // close() ends the session and no other replaces it: don't wait
+                    // out the connection timeout for one.
+                    if self.is_closed() {
+                        return Err(Error::Closed);
+                    }
                     // Expired or closed: the manager is replacing it; wait for that.
                     tokio::select! {
                         r = sessions.changed() => if r.is_err() { return Err(Error::Closed) },
