@@ -1,1 +1,85 @@
-//! zk-testing: start real ZooKeeper servers on loopback for tests, and break them on purpose.
+//! `zk-testing`: real ZooKeeper servers and ensembles on loopback for tests, and the tools to break
+//! them on purpose. What curator-test is to Apache Curator.
+//!
+//! # The map
+//!
+//! | Item | What it is |
+//! |------|------------|
+//! | [`TestingServer`] | one standalone server on a free port: `start`, `stop`, `restart`, `kill`, `pause`, `resume` |
+//! | [`TestingCluster`] | an `n`-server ensemble: the same per server, plus [`leader`](TestingCluster::leader) and per-server connect strings |
+//! | [`Proxy`], [`ProxyMode`] | a loopback TCP proxy that can [`cut`](Proxy::cut), [`blackhole`](Proxy::blackhole) or [`drop_replies`](Proxy::drop_replies) for one client |
+//! | [`four_letter_word`], [`server_mode`], [`ServerMode`] | ask a server `ruok`, `srvr`, `mntr`, `cons`, ... |
+//! | [`ServerConfig`] | tick time, session limits, init/sync limits, JVM properties and options, extra `zoo.cfg` lines |
+//! | [`Installation`] | where Java and the ZooKeeper jars are (Debian's `/usr/share/java`, or `$ZK_TESTING_JARS`) |
+//! | [`Error`] | every failure, typed; a missing install names `scripts/setup` |
+//!
+//! Inside: `member` runs one server process and decides when it serves, `launch` brings a set of
+//! them up (retrying with fresh ports on conflicts), `process` owns a JVM (pdeathsig, signals,
+//! reaping), `ports` leases loopback ports, `server_files` writes `zoo.cfg` and logging
+//! configuration, `jvm` builds the command line.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), zk_testing::Error> {
+//! use std::time::Duration;
+//! use zk_testing::{four_letter_word, Proxy, TestingCluster};
+//!
+//! let mut cluster = TestingCluster::start(3).await?;
+//! println!("connect to {}", cluster.connect_string());
+//! let leader = cluster.wait_for_leader(Duration::from_secs(30)).await?;
+//! assert!(four_letter_word(cluster.client_addr(leader)?, "srvr").await?.contains("Mode: leader"));
+//!
+//! let proxy = Proxy::start(cluster.client_addr(0)?).await?; // one client goes through this
+//! proxy.drop_replies().await?;                               // ...and stops hearing back
+//! cluster.pause(leader)?;                                    // the leader's machine sleeps
+//! cluster.resume(leader)?;
+//! # Ok(()) }
+//! ```
+//!
+//! # What the kit guarantees
+//!
+//! - Servers are real: Debian's ZooKeeper 3.8 (`ZooKeeperServerMain` or `QuorumPeerMain`),
+//!   listening on `127.0.0.1` only, with every four-letter word allowed and the admin server off.
+//! - Nothing leaks. Dropping a handle SIGKILLs its JVMs, reaps them and removes their directories;
+//!   that also happens while a panicking test unwinds. If the test process itself is killed, the
+//!   kernel kills the JVMs (`PR_SET_PDEATHSIG`). Servers' logs go to files in their directory,
+//!   never to the test's output; set [`KEEP_DIRS_ENV`] (`ZK_TESTING_KEEP_DIRS=1`) to keep the
+//!   directories for a post-mortem.
+//! - Ports are chosen by the kernel, never handed out twice within a process, and a start that
+//!   loses a port to another process is retried with new ones.
+//! - Startup waits, with a bounded deadline, until `ruok` answers `imok`, `srvr` shows a serving
+//!   mode (and for an ensemble, until one server leads), and `conf` proves the answer came from
+//!   the server the kit started.
+//!
+//! Session tools that need a ZooKeeper client (expiring a session on purpose, as Curator's
+//! `KillSession` does) build on `zk-core`'s client and belong next to [`TestingServer`] here.
+
+mod cluster;
+mod config;
+mod error;
+mod four_letter;
+mod install;
+mod jvm;
+mod launch;
+mod member;
+mod ports;
+mod process;
+mod proxy;
+mod server;
+mod server_files;
+
+pub use cluster::TestingCluster;
+pub use config::{
+    DEFAULT_INIT_LIMIT, DEFAULT_JUTE_MAX_BUFFER, DEFAULT_MAX_HEAP_MB, DEFAULT_MAX_SESSION_TIMEOUT,
+    DEFAULT_STARTUP_TIMEOUT, DEFAULT_SYNC_LIMIT, DEFAULT_TICK_TIME, ServerConfig,
+    ServerConfigBuilder,
+};
+pub use error::{Error, Result};
+pub use four_letter::{
+    DEFAULT_FOUR_LETTER_TIMEOUT, ServerMode, four_letter_word, four_letter_word_within, server_mode,
+};
+pub use install::{DEBIAN_JAR_DIR, Installation, JARS_ENV};
+pub use member::KEEP_DIRS_ENV;
+pub use proxy::{Proxy, ProxyMode};
+pub use server::TestingServer;
