@@ -328,3 +328,46 @@ async fn protected_ephemeral_create_across_lost_replaces_the_old_sessions_node()
     observer.sync("/").await.unwrap();
     assert!(observer.exists(&created).await.unwrap().is_some());
 }
+
+/// A protected create whose retries run out after a lost reply fails, and a
+/// background task removes the node its lost attempt made once it can.
+#[tokio::test]
+async fn a_protected_create_that_fails_for_good_removes_its_orphan() {
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await.expect("proxy");
+    let client =
+        connect(builder(&proxy.connect_string()).retry_policy(RetryNTimes::new(0, Duration::ZERO)))
+            .await;
+    let observer = common::client(&server.connect_string()).await;
+    let parent = observer.create(&unique("orphan"), b"").await.unwrap();
+
+    let pattern = format!("{parent}/n-");
+    let create = client
+        .create(&pattern, b"x")
+        .mode(CreateMode::PersistentSequential)
+        .protected()
+        .into_future();
+    let err = with_lost_reply(
+        &proxy,
+        &client,
+        create,
+        children_reach(&observer, &parent, 1),
+    )
+    .await
+    .expect_err("no retry allowed: the connection loss reaches the caller");
+    assert!(
+        matches!(err, Error::ConnectionLoss(Disconnect::ReadTimeout(_))),
+        "{err:?}"
+    );
+
+    within(SOON, "the orphan is removed", async {
+        loop {
+            let (kids, _, changed) = observer.get_children(&parent).watched().await.unwrap();
+            if kids.is_empty() {
+                return;
+            }
+            let _ = changed.await;
+        }
+    })
+    .await;
+}
