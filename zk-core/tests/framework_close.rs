@@ -2,12 +2,12 @@
 //! `Error::Closed`, state streams end, and no task of the client keeps running
 //! (background guaranteed deletes included).
 
-mod common;
+mod framework_common;
 
 use std::future::IntoFuture;
 use std::time::Duration;
 
-use common::*;
+use framework_common::*;
 use tokio::runtime::Handle;
 use tokio::time::{Instant, sleep};
 use zk_core::{ConnectionState::*, CreateMode, Error};
@@ -36,7 +36,7 @@ async fn tasks_settle_to(n: usize, within: Duration) {
 #[tokio::test]
 async fn close_ends_the_session_at_once_and_everything_of_the_client() {
     let server = server().await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let baseline = alive();
     // A long session: its ephemeral node could only vanish fast because of close().
     let client =
@@ -87,7 +87,7 @@ async fn close_ends_the_session_at_once_and_everything_of_the_client() {
 async fn close_stops_a_guaranteed_delete_running_in_the_background() {
     let server = server().await;
     let proxy = Proxy::start(server.addr()).await.expect("proxy");
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let path = observer.create(&unique("kept"), b"").await.unwrap();
     let baseline = alive();
     let client = connect(
@@ -127,7 +127,7 @@ async fn close_stops_a_guaranteed_delete_running_in_the_background() {
 async fn an_operation_waiting_for_a_connection_fails_with_closed_when_the_client_closes() {
     let server = server().await;
     let proxy = Proxy::start(server.addr()).await.expect("proxy");
-    let client = common::client(&proxy.connect_string()).await;
+    let client = framework_common::client(&proxy.connect_string()).await;
     let mut states = States::of(&client);
 
     proxy.cut().await;
@@ -153,7 +153,7 @@ async fn an_operation_waiting_for_a_connection_fails_with_closed_when_the_client
 #[tokio::test]
 async fn dropping_the_last_clone_closes_the_session_and_stops_its_tasks() {
     let server = server().await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let baseline = alive();
     let client =
         connect(builder(&server.connect_string()).session_timeout(Duration::from_secs(30))).await;

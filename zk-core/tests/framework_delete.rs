@@ -1,11 +1,11 @@
 //! Deletes: guaranteed (finished in the background after a connection loss),
 //! quiet, versioned and recursive.
 
-mod common;
+mod framework_common;
 
 use std::time::Duration;
 
-use common::*;
+use framework_common::*;
 use zk_core::{Code, ConnectionState::*, Error};
 use zk_retry::RetryNTimes;
 use zk_testing::Proxy;
@@ -20,7 +20,7 @@ async fn guaranteed_delete_issued_while_cut_off_completes_after_heal() {
             .retry_policy(RetryNTimes::new(1, Duration::from_millis(20))),
     )
     .await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let path = client.create(&unique("guaranteed"), b"").await.unwrap();
     let mut states = States::of(&client);
 
@@ -45,7 +45,7 @@ async fn guaranteed_delete_issued_while_cut_off_completes_after_heal() {
 #[tokio::test]
 async fn deleting_children_if_needed_removes_a_whole_tree() {
     let server = server().await;
-    let client = common::client(&server.connect_string()).await;
+    let client = framework_common::client(&server.connect_string()).await;
     let root = unique("tree");
     for p in ["/a/b/c", "/a/d", "/e"] {
         client
@@ -77,7 +77,7 @@ async fn deleting_children_if_needed_removes_a_whole_tree() {
 #[tokio::test]
 async fn quiet_delete_ignores_a_missing_node_and_versions_are_checked() {
     let server = server().await;
-    let client = common::client(&server.connect_string()).await;
+    let client = framework_common::client(&server.connect_string()).await;
     let missing = unique("missing");
     let err = client.delete(&missing).await.expect_err("no node");
     assert!(

@@ -3,12 +3,12 @@
 //! (an ambiguous ConnectionLoss), then the link heals and the retry runs. Protection
 //! and idempotency are what keep that retry from duplicating or failing the write.
 
-mod common;
+mod framework_common;
 
 use std::future::{Future, IntoFuture};
 use std::time::Duration;
 
-use common::*;
+use framework_common::*;
 use futures::StreamExt;
 use zk_core::{
     Client, Code, ConnectionState::*, CreateMode, Disconnect, Error, Session, SessionConfig,
@@ -87,7 +87,7 @@ async fn protected_create_with_a_lost_reply_leaves_one_node_and_returns_it() {
     let server = server().await;
     let proxy = Proxy::start(server.addr()).await.expect("proxy");
     let client = client_behind(&proxy).await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let parent = observer.create(&unique("protected"), b"").await.unwrap();
 
     let pattern = format!("{parent}/n-");
@@ -126,7 +126,7 @@ async fn unprotected_create_with_a_lost_reply_leaves_a_duplicate() {
     let server = server().await;
     let proxy = Proxy::start(server.addr()).await.expect("proxy");
     let client = client_behind(&proxy).await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let parent = observer.create(&unique("unprotected"), b"").await.unwrap();
 
     let pattern = format!("{parent}/n-");
@@ -162,7 +162,7 @@ async fn idempotent_create_with_a_lost_reply_succeeds() {
     let server = server().await;
     let proxy = Proxy::start(server.addr()).await.expect("proxy");
     let client = client_behind(&proxy).await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let path = unique("idempotent-create");
 
     let create = client.create(&path, b"v").idempotent().into_future();
@@ -178,7 +178,7 @@ async fn plain_create_with_a_lost_reply_fails_with_node_exists() {
     let server = server().await;
     let proxy = Proxy::start(server.addr()).await.expect("proxy");
     let client = client_behind(&proxy).await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let path = unique("plain-create");
 
     let create = client.create(&path, b"v").into_future();
@@ -214,7 +214,7 @@ async fn idempotent_versioned_set_with_a_lost_reply_succeeds() {
     let server = server().await;
     let proxy = Proxy::start(server.addr()).await.expect("proxy");
     let client = client_behind(&proxy).await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let path = observer
         .create(&unique("idempotent-set"), b"v0")
         .await
@@ -237,7 +237,7 @@ async fn plain_versioned_set_with_a_lost_reply_fails_with_bad_version() {
     let server = server().await;
     let proxy = Proxy::start(server.addr()).await.expect("proxy");
     let client = client_behind(&proxy).await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let path = observer.create(&unique("plain-set"), b"v0").await.unwrap();
 
     let set = client.set_data(&path, b"v1").version(0).into_future();
@@ -265,7 +265,7 @@ async fn protected_ephemeral_create_across_lost_replaces_the_old_sessions_node()
     let server = server().await;
     let proxy = Proxy::start(server.addr()).await.expect("proxy");
     let client = client_behind(&proxy).await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let parent = observer.create(&unique("across-lost"), b"").await.unwrap();
     let old = client.session();
     let mut states = States::of(&client);
@@ -338,7 +338,7 @@ async fn a_protected_create_that_fails_for_good_removes_its_orphan() {
     let client =
         connect(builder(&proxy.connect_string()).retry_policy(RetryNTimes::new(0, Duration::ZERO)))
             .await;
-    let observer = common::client(&server.connect_string()).await;
+    let observer = framework_common::client(&server.connect_string()).await;
     let parent = observer.create(&unique("orphan"), b"").await.unwrap();
 
     let pattern = format!("{parent}/n-");

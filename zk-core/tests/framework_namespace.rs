@@ -2,9 +2,9 @@
 //! namespace node appears on first use, and every path handed back (created paths,
 //! transaction results, watch events, error paths) is a client path.
 
-mod common;
+mod framework_common;
 
-use common::*;
+use framework_common::*;
 use futures::StreamExt;
 use zk_core::{AddWatchMode, Code, CreateMode, Error, EventType, OpResult};
 
@@ -15,7 +15,7 @@ async fn namespaces_isolate_paths_and_a_plain_client_sees_them_under_the_prefix(
     let ns_b = format!("{}/deeper", unique("ns-b").trim_start_matches('/'));
     let a = connect(builder(&server.connect_string()).namespace(ns_a.clone())).await;
     let b = connect(builder(&server.connect_string()).namespace(ns_b.clone())).await;
-    let plain = common::client(&server.connect_string()).await;
+    let plain = framework_common::client(&server.connect_string()).await;
 
     // Connected, but no operation yet: the namespace node does not exist.
     assert!(plain.exists(&format!("/{ns_a}")).await.unwrap().is_none());
@@ -75,7 +75,7 @@ async fn returned_paths_and_watch_paths_are_client_paths() {
     let server = server().await;
     let ns = unique("ns-paths").trim_start_matches('/').to_string();
     let c = connect(builder(&server.connect_string()).namespace(ns.clone())).await;
-    let plain = common::client(&server.connect_string()).await;
+    let plain = framework_common::client(&server.connect_string()).await;
 
     // Sequential and protected creates, with parents.
     let seq = c

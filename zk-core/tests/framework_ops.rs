@@ -1,9 +1,9 @@
 //! The operation builders on a real server: idempotent writes, parents and
 //! container parents, transactions and their errors, and one-shot watches.
 
-mod common;
+mod framework_common;
 
-use common::*;
+use framework_common::*;
 use zk_core::{Code, CreateMode, Error, EventType, OpResult};
 
 fn code_of<T: std::fmt::Debug>(r: Result<T, Error>) -> Code {
@@ -16,7 +16,7 @@ fn code_of<T: std::fmt::Debug>(r: Result<T, Error>) -> Code {
 #[tokio::test]
 async fn idempotent_create_accepts_the_same_node_and_refuses_a_different_one() {
     let server = server().await;
-    let client = common::client(&server.connect_string()).await;
+    let client = framework_common::client(&server.connect_string()).await;
     let other = client_of(&server).await;
     let path = unique("idem");
 

@@ -2,13 +2,13 @@
 //! retried, as often as the policy allows; an operation issued while disconnected
 //! waits up to the connection timeout for a connection.
 
-mod common;
+mod framework_common;
 
 use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use framework_common::*;
 use tokio::time::Instant;
 use zk_core::{Client, Code, Error};
 use zk_retry::RetryNTimes;
