@@ -12,6 +12,9 @@ pub use zk_recipes;
 pub use zk_retry;
 
 /// The types most programs use, in one import.
+// A layer with nothing public yet makes its glob unused; the allow keeps the prelude
+// warning-free while the crates fill up.
+#[allow(unused_imports)]
 pub mod prelude {
     pub use zk_core::*;
     pub use zk_recipes::*;

@@ -58,6 +58,7 @@
 mod cluster;
 mod config;
 mod error;
+mod expire;
 mod four_letter;
 mod install;
 mod jvm;
@@ -76,6 +77,7 @@ pub use config::{
     ServerConfigBuilder,
 };
 pub use error::{Error, Result};
+pub use expire::expire_session;
 pub use four_letter::{
     DEFAULT_FOUR_LETTER_TIMEOUT, ServerMode, four_letter_word, four_letter_word_within, server_mode,
 };

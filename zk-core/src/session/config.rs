@@ -18,7 +18,8 @@ pub struct SessionConfig {
     /// Accept read-only servers when no quorum can be reached.
     pub can_be_read_only: bool,
     /// The largest frame accepted from the server, and the largest request sent
-    /// (ZooKeeper's `jute.maxbuffer`, 0xfffff by default).
+    /// (ZooKeeper's `jute.maxbuffer`, 0xfffff by default). Node data may be up to
+    /// 1 KiB less, so that a reply carrying it fits too.
     pub max_frame_len: usize,
     /// How long `close()` waits for the server to acknowledge closeSession.
     pub close_timeout: Duration,

@@ -6,7 +6,9 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::error::{Error, Result};
+use crate::proto::frame::DEFAULT_MAX_FRAME_LEN;
 use crate::proto::ops::*;
+use crate::proto::path::{DEFAULT_MAX_DATA_LEN, validate_data_len};
 use crate::proto::{Acl, AddWatchMode, CreateMode, Stat, WatcherType};
 use crate::proto::{Code, Decode, Reader, Request};
 use crate::session::Session;
@@ -50,14 +52,14 @@ impl Session {
         decode_reply::<R::Response>(reply, path)
     }
 
+    /// Refuses node data the client could not read back: a reply carries the data
+    /// with a header and a stat in one frame, which must fit the frame limit.
     fn check_data(&self, data: &[u8]) -> Result<()> {
-        if data.len() > self.inner.max_frame_len {
-            return Err(Error::DataTooLarge {
-                len: data.len(),
-                max: self.inner.max_frame_len,
-            });
-        }
-        Ok(())
+        let max = max_data_len(self.inner.max_frame_len);
+        validate_data_len(data.len(), max).map_err(|e| Error::DataTooLarge {
+            len: e.len,
+            max: e.max,
+        })
     }
 
     /// Creates a node and returns its path (with the sequence number, for sequential
@@ -505,6 +507,12 @@ fn with_path<'a>(op: &MultiOp<'a>, path: &'a str) -> MultiOp<'a> {
         MultiOp::GetChildren { .. } => MultiOp::GetChildren { path },
         MultiOp::GetData { .. } => MultiOp::GetData { path },
     }
+}
+
+/// The largest node data for a frame limit of `max_frame_len`: the limit less the
+/// room [`DEFAULT_MAX_DATA_LEN`] leaves for headers, path, ACL and stat.
+fn max_data_len(max_frame_len: usize) -> usize {
+    max_frame_len.saturating_sub(DEFAULT_MAX_FRAME_LEN - DEFAULT_MAX_DATA_LEN)
 }
 
 /// The longest TTL the server accepts (its TTL field has 40 bits of milliseconds).

@@ -9,7 +9,7 @@ use crate::proto::{Code, Encode, OpCode, RequestHeader};
 use crate::watch::registry::WatchRegistration;
 
 /// A reply to one request: its result code and the undecoded body, which shares
-/// the read buffer's memory.
+/// the read buffer's memory. (The header's zxid is recorded by the task.)
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub code: Code,

@@ -128,7 +128,14 @@ impl SessionTask {
                 Ok(Ok(stream)) => {
                     self.hosts.connected();
                     match self.serve(stream).await {
-                        ConnectionEnd::Lost(reason) => self.lost(reason),
+                        ConnectionEnd::Lost(reason) => {
+                            self.lost(reason);
+                            // The closeSession in flight died with the connection, and
+                            // nothing re-sends it: the close is over, as the Java client's.
+                            if self.closing.is_some() {
+                                break self.close_as;
+                            }
+                        }
                         ConnectionEnd::Terminal(t) => break t,
                     }
                 }

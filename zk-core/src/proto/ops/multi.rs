@@ -43,7 +43,10 @@ pub enum MultiOp<'a> {
         /// The kind of node.
         mode: CreateMode,
     },
-    /// Creates a node and returns its stat too: the result is [`OpResult::Create2`].
+    /// Creates a node, asking for its stat too. ZooKeeper servers (3.5 to 3.9) read
+    /// a `create2` inside a transaction as a plain `create`, so the result is
+    /// [`OpResult::Create`] (path only), except for a container mode, sent as
+    /// `createContainer` and answered with [`OpResult::Create2`].
     Create2 {
         /// Server path of the node.
         path: &'a str,
