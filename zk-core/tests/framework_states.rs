@@ -10,12 +10,25 @@ use tokio::time::Instant;
 use zk_core::{ConnectionState::*, CreateMode, Session, SessionConfig};
 use zk_testing::{Proxy, TestingServer, expire_session};
 
-/// The session timeout of the restart tests: a JVM restart must fit in it. It also
-/// bounds how long RECONNECTED may take: ZooKeeper 3.8 can leave a connection that
-/// arrives just as it binds its port open and silent (closing it fails while its
-/// database is not loaded), and like the Java client the session then waits its
-/// connect timeout, session timeout / number of hosts, before it tries again.
+/// The session timeout of the restart tests: a JVM restart fits in it easily.
 const RESTART_SESSION_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Restarts `server` while `proxy` keeps its clients away from it. ZooKeeper 3.8
+/// binds its port before it has loaded its database, and a connection arriving in
+/// that window can be left open and silent (closing it fails on the missing
+/// database); a client stuck on it waits its whole connect timeout (session timeout
+/// / number of hosts, as the Java client does) and, with one host, loses its
+/// session. The cut keeps that server bug out of these tests: the client returns
+/// once the server serves.
+async fn restart_behind(proxy: &Proxy, server: &mut TestingServer) {
+    proxy.cut().await;
+    server.restart().await.expect("server restarts");
+    proxy.heal().await.expect("heal");
+}
+
+/// How much later than the client's own clock a test may notice a state: the
+/// timestamps of a recorder are taken when it reads the state.
+const SLACK: Duration = Duration::from_millis(50);
 
 /// An ephemeral node of `client`'s session, to see whether the session still lives.
 async fn ephemeral(client: &zk_core::Client, name: &str) -> String {
@@ -29,19 +42,17 @@ async fn ephemeral(client: &zk_core::Client, name: &str) -> String {
 #[tokio::test]
 async fn restart_within_session_timeout_is_suspended_then_reconnected_on_the_same_session() {
     let mut server = server().await;
+    let proxy = Proxy::start(server.addr()).await.expect("proxy");
     let client =
-        connect(builder(&server.connect_string()).session_timeout(RESTART_SESSION_TIMEOUT)).await;
+        connect(builder(&proxy.connect_string()).session_timeout(RESTART_SESSION_TIMEOUT)).await;
     let mut states = States::of(&client);
     // The recorder was made after the connection: CONNECTED was already sent; a new
     // recorder must not see it again.
     let before = client.session_id();
     let node = ephemeral(&client, "restart").await;
 
-    server.restart().await.expect("server restarts");
-    states.expect(Suspended, SOON).await;
-    states
-        .expect(Reconnected, RESTART_SESSION_TIMEOUT + SOON)
-        .await;
+    restart_behind(&proxy, &mut server).await;
+    states.expect_seq(&[Suspended, Reconnected], SOON).await;
     states.expect_quiet(GRACE).await;
 
     assert_eq!(
@@ -59,7 +70,8 @@ async fn restart_within_session_timeout_is_suspended_then_reconnected_on_the_sam
 #[tokio::test]
 async fn connected_is_sent_once_for_the_first_connection_only() {
     let mut server = server().await;
-    let client = builder(&server.connect_string())
+    let proxy = Proxy::start(server.addr()).await.expect("proxy");
+    let client = builder(&proxy.connect_string())
         .session_timeout(RESTART_SESSION_TIMEOUT)
         .build()
         .unwrap();
@@ -67,11 +79,8 @@ async fn connected_is_sent_once_for_the_first_connection_only() {
     let mut states = States::of(&client);
     states.expect(Connected, SOON).await;
     for _ in 0..2 {
-        server.restart().await.expect("server restarts");
-        states.expect(Suspended, SOON).await;
-        states
-            .expect(Reconnected, RESTART_SESSION_TIMEOUT + SOON)
-            .await;
+        restart_behind(&proxy, &mut server).await;
+        states.expect_seq(&[Suspended, Reconnected], SOON).await;
     }
     states.expect_quiet(GRACE).await;
     assert!(!states.history().contains(&ReadOnly));
@@ -175,7 +184,7 @@ async fn blackhole_past_session_timeout_client_declares_lost_while_server_keeps_
     let lost_at = states.expect(Lost, negotiated + SOON).await;
     let after = lost_at - suspended_at;
     assert!(
-        after >= negotiated && after <= negotiated + Duration::from_millis(700),
+        after + SLACK >= negotiated && after <= negotiated + Duration::from_millis(700),
         "LOST {after:?} after SUSPENDED; negotiated session timeout {negotiated:?}"
     );
     // At that moment the server still holds the session: LOST came from the client.
@@ -215,7 +224,7 @@ async fn blackhole_gives_suspended_lost_reconnected_without_hearing_from_the_ser
     proxy.blackhole().await.expect("blackhole");
     let suspended_at = states.expect(Suspended, SOON).await;
     let lost_at = states.expect(Lost, negotiated + SOON).await;
-    assert!(lost_at - suspended_at >= negotiated);
+    assert!(lost_at - suspended_at + SLACK >= negotiated);
     // Still blackholed: the client cannot have been told.
     assert_eq!(proxy.mode(), zk_testing::ProxyMode::Blackhole);
     proxy.heal().await.expect("heal");
