@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use zk_core::{Acl, CreateMode, EventType, SessionEvent};
-use zk_testing::{TestingCluster, four_letter_word};
+use zk_core::{Acl, Code, CreateMode, Error, EventType, Session, SessionEvent, SessionState};
+use zk_testing::{ServerConfig, ServerMode, TestingCluster, four_letter_word};
 
 async fn cluster() -> TestingCluster {
     let cluster = TestingCluster::start(3).await.expect("ensemble starts");
@@ -153,4 +153,105 @@ async fn a_watch_fires_after_its_server_restarts_for_a_change_made_while_it_was_
     assert_eq!(&s.get_data(&node).await.unwrap().0[..], b"after");
     s.close().await;
     other.close().await;
+}
+
+/// With `readonlymode.enabled`, a server cut off from its quorum serves reads to
+/// clients that accept read-only servers; once the quorum is back, the session
+/// reconnects read-write and can write. A read-only server can only open local
+/// sessions (it answers a global createSession with NotReadOnly), so local
+/// sessions are enabled (and upgraded to global ones by their first ephemeral).
+/// The read-only session lives only on its server: back in read-write mode the
+/// client gets a new session, as the Java client does.
+#[tokio::test]
+async fn a_read_only_session_reads_in_a_minority_and_turns_read_write_when_the_quorum_returns() {
+    let config_ = ServerConfig::builder()
+        .system_property("readonlymode.enabled", "true")
+        // The lone server keeps looking for peers; cap its back-off so it sees
+        // the restarted one quickly.
+        .system_property("zookeeper.fastleader.maxNotificationInterval", "1000")
+        .cfg_entry("localSessionsEnabled", "true")
+        .cfg_entry("localSessionsUpgradingEnabled", "true")
+        .build()
+        .expect("valid config");
+    let mut cluster = TestingCluster::start_with(3, config_)
+        .await
+        .expect("ensemble starts");
+    let root = connect(&cluster.connect_string()).await;
+    let node = mk(&root, &unique("ro"), b"readable").await;
+    root.close().await;
+
+    let lone = 0;
+    cluster.kill(1).expect("kill");
+    cluster.kill(2).expect("kill");
+    within(
+        Duration::from_secs(60),
+        "the lone server to go read-only",
+        async {
+            while cluster.mode(lone).await.ok().flatten() != Some(ServerMode::ReadOnly) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        },
+    )
+    .await;
+    let pinned = cluster.server_connect_string(lone).unwrap();
+
+    // A client that does not accept read-only servers is turned away.
+    let strict = Session::connect(&pinned, SESSION_TIMEOUT).unwrap();
+    let err = strict
+        .wait_connected(Duration::from_secs(2))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConnectionTimeout(_)), "{err:?}");
+    strict.close().await;
+
+    let mut cfg = config(&pinned, SESSION_TIMEOUT);
+    cfg.can_be_read_only = true;
+    let (s, mut events) = Session::start_with_events(cfg);
+    assert!(matches!(
+        next_event(&mut events).await,
+        SessionEvent::ConnectedReadOnly
+    ));
+    let read_only_id = s.session_id();
+    assert_eq!(s.state(), SessionState::ConnectedReadOnly);
+    s.wait_connected(DEADLINE).await.unwrap();
+    assert_eq!(&s.get_data(&node).await.unwrap().0[..], b"readable");
+    let err = s.set_data(&node, b"no", None).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Server {
+                code: Code::NotReadOnly,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    // Two of three make a quorum again.
+    within(Duration::from_secs(60), "a restart", cluster.restart(1))
+        .await
+        .expect("restart");
+    let (ev, skipped) = wait_event(&mut events, Duration::from_secs(60), "SyncConnected", |e| {
+        matches!(e, SessionEvent::SyncConnected) || e.is_terminal()
+    })
+    .await;
+    assert!(
+        matches!(ev, SessionEvent::SyncConnected),
+        "{ev:?} after {skipped:?}"
+    );
+    assert_eq!(s.state(), SessionState::Connected);
+    assert_ne!(s.session_id(), read_only_id, "a new, global session");
+    s.set_data(&node, b"written", None).await.unwrap();
+    let (eph, _) = s
+        .create(
+            &format!("{node}-eph"),
+            b"",
+            &[Acl::open_unsafe()],
+            CreateMode::Ephemeral,
+        )
+        .await
+        .unwrap();
+    let stat = s.exists(&eph).await.unwrap().expect("created");
+    assert_eq!(stat.ephemeral_owner, s.session_id());
+    s.close().await;
 }

@@ -115,7 +115,6 @@ async fn a_pause_longer_than_the_session_timeout_shows_expired_after_resume() {
     let (_, _, watch) = s.get_data_watched(&eph).await.unwrap();
 
     server.pause().expect("pause");
-    wait_stopped(server.pid().expect("running")).await;
     proxy.cut().await;
     let (ev, _) = wait_event(&mut events, DEADLINE, "Disconnected", |e| {
         matches!(e, SessionEvent::Disconnected(_))
@@ -258,7 +257,6 @@ async fn close_is_bounded_while_the_server_is_frozen() {
     cfg.close_timeout = Duration::from_secs(1);
     let (s, mut events) = start_with_events(cfg).await;
     server.pause().expect("pause");
-    wait_stopped(server.pid().expect("running")).await;
     let started = tokio::time::Instant::now();
     within(
         Duration::from_secs(5),
@@ -334,4 +332,87 @@ async fn a_session_with_no_reachable_server_fails_operations_and_times_out_waiti
 
     let err = Session::connect("127.0.0.1:notaport", Duration::from_secs(2)).unwrap_err();
     assert!(matches!(err, Error::InvalidConnectString(_)), "{err:?}");
+}
+
+/// The first handle goes through a proxy, cut before the second handle resumes
+/// its session: otherwise the two would take the session from each other in turn
+/// (the server gives a session to its newest connection).
+#[tokio::test]
+async fn a_session_resumed_from_its_id_and_password_is_the_same_session() {
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await.expect("proxy");
+    let (first, mut first_events) =
+        start_with_events(config(&proxy.connect_string(), SESSION_TIMEOUT)).await;
+    let eph = ephemeral(&first, "resumed").await;
+    proxy.cut().await;
+    let (ev, _) = wait_event(&mut first_events, DEADLINE, "Disconnected", |e| {
+        matches!(e, SessionEvent::Disconnected(_))
+    })
+    .await;
+    assert!(matches!(ev, SessionEvent::Disconnected(_)));
+
+    let mut cfg = config(&server.connect_string(), SESSION_TIMEOUT);
+    cfg.resume = Some((first.session_id(), first.session_password()));
+    let (second, mut second_events) = start_with_events(cfg).await;
+    assert_eq!(second.session_id(), first.session_id());
+    assert_eq!(second.get_ephemerals("/").await.unwrap(), vec![eph.clone()]);
+
+    // Closing it through the second handle ends it for the first too.
+    second.close().await;
+    assert!(matches!(
+        next_event(&mut second_events).await,
+        SessionEvent::Closed
+    ));
+    proxy.heal().await.expect("heal");
+    let (ev, skipped) =
+        wait_event(&mut first_events, DEADLINE, "Expired", |e| e.is_terminal()).await;
+    assert!(matches!(ev, SessionEvent::Expired), "{ev:?}");
+    assert!(
+        !skipped
+            .iter()
+            .any(|e| matches!(e, SessionEvent::SyncConnected)),
+        "{skipped:?}"
+    );
+
+    // Resuming a session that is gone is an expiry from the start.
+    let mut cfg = config(&server.connect_string(), SESSION_TIMEOUT);
+    cfg.resume = Some((first.session_id(), first.session_password()));
+    let third = Session::start(cfg);
+    let err = third.wait_connected(DEADLINE).await.unwrap_err();
+    assert!(matches!(err, Error::SessionExpired), "{err:?}");
+}
+
+/// The server applies a write but its reply never arrives: the client cannot know
+/// the outcome, and says so with ConnectionLoss (at the read timeout, since pings go
+/// unanswered too); after the reconnect the write is there.
+#[tokio::test]
+async fn a_write_whose_reply_is_lost_fails_with_connection_loss_though_it_was_applied() {
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await.expect("proxy");
+    let timeout = Duration::from_secs(3);
+    let (s, mut events) = start_with_events(config(&proxy.connect_string(), timeout)).await;
+    let path = unique("lost-reply");
+
+    proxy.drop_replies().await.expect("drop replies");
+    let err = bounded(
+        "the write to fail",
+        s.create(&path, b"", &[Acl::open_unsafe()], CreateMode::Persistent),
+    )
+    .await
+    .unwrap_err();
+    match &err {
+        Error::ConnectionLoss(Disconnect::ReadTimeout(t)) => assert_eq!(*t, timeout * 2 / 3),
+        other => panic!("expected ConnectionLoss at the read timeout, got {other:?}"),
+    }
+    assert!(err.is_retryable());
+    proxy.heal().await.expect("heal");
+    wait_event(&mut events, DEADLINE, "SyncConnected", |e| {
+        matches!(e, SessionEvent::SyncConnected)
+    })
+    .await;
+    assert!(
+        s.exists(&path).await.unwrap().is_some(),
+        "the write was applied"
+    );
+    s.close().await;
 }

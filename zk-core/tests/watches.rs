@@ -432,3 +432,66 @@ async fn an_unawaited_dropped_watch_is_not_reregistered() {
     );
     s.close().await;
 }
+
+/// Enough watches that re-registering them takes several SetWatches requests (the
+/// client splits them at 128 KiB of paths): after a cut, every one is registered
+/// again, and the ones whose nodes changed meanwhile fire.
+#[tokio::test]
+async fn thousands_of_watches_are_reregistered_in_batches_after_a_reconnect() {
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await.expect("proxy");
+    let (s, mut events) = start_with_events(config(&proxy.connect_string(), SESSION_TIMEOUT)).await;
+    let other = connect(&server.connect_string()).await;
+    let base = mk(&other, &unique("many"), b"").await;
+    // ~100-byte paths: 3,000 of them are well over two batches.
+    let pad = "p".repeat(80);
+    let paths: Vec<String> = (0..3000).map(|i| format!("{base}/{pad}{i:05}")).collect();
+    let acl = [zk_core::Acl::open_unsafe()];
+    let created = futures::future::join_all(
+        paths
+            .iter()
+            .map(|p| other.create(p, b"", &acl, zk_core::CreateMode::Persistent)),
+    );
+    for r in bounded("creating 3,000 nodes", created).await {
+        r.unwrap();
+    }
+    let watched = futures::future::join_all(paths.iter().map(|p| s.get_data_watched(p)));
+    let mut watches: Vec<_> = bounded("setting 3,000 watches", watched)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().2)
+        .collect();
+
+    proxy.cut().await;
+    wait_event(&mut events, DEADLINE, "Disconnected", |e| {
+        matches!(e, SessionEvent::Disconnected(_))
+    })
+    .await;
+    // Change the first, a middle and the last node while the watcher is away.
+    let changed = [0usize, 1500, 2999];
+    for &i in &changed {
+        other.set_data(&paths[i], b"x", None).await.unwrap();
+    }
+    proxy.heal().await.expect("heal");
+    wait_event(&mut events, DEADLINE, "SyncConnected", |e| {
+        matches!(e, SessionEvent::SyncConnected)
+    })
+    .await;
+    for &i in changed.iter().rev() {
+        let ev = bounded("a missed change", watches.remove(i)).await;
+        assert_eq!(
+            (ev.event_type, ev.path.as_str()),
+            (EventType::NodeDataChanged, paths[i].as_str())
+        );
+    }
+    // Every other watch is registered on the server again.
+    for (i, p) in paths.iter().enumerate() {
+        if !changed.contains(&i) {
+            s.check_watches(p, WatcherType::Data)
+                .await
+                .unwrap_or_else(|e| panic!("watch on {p} lost: {e}"));
+        }
+    }
+    s.close().await;
+    other.close().await;
+}

@@ -51,9 +51,8 @@
 //! - Startup waits, with a bounded deadline, until `ruok` answers `imok`, `srvr` shows a serving
 //!   mode (and for an ensemble, until one server leads), and `conf` proves the answer came from
 //!   the server the kit started.
-//!
-//! Session tools that need a ZooKeeper client (expiring a session on purpose, as Curator's
-//! `KillSession` does) build on `zk-core`'s client and belong next to [`TestingServer`] here.
+
+#![warn(missing_docs)]
 
 mod cluster;
 mod config;

@@ -36,6 +36,10 @@ const BIND_FAILURE: &str = "Address already in use";
 /// One ZooKeeper server process and everything it owns.
 #[derive(Debug)]
 pub(crate) struct Member {
+    // Fields drop in declaration order: the JVM dies first, then its ports are released, and
+    // its directory goes last.
+    process: Option<JavaProcess>,
+    paused: bool,
     label: String,
     role: Role,
     client: PortLease,
@@ -43,9 +47,6 @@ pub(crate) struct Member {
     paths: ServerPaths,
     java: PathBuf,
     args: Vec<OsString>,
-    process: Option<JavaProcess>,
-    paused: bool,
-    // Declared last: the directory is removed after the process above is killed.
     _dir: TempDir,
 }
 
@@ -71,6 +72,8 @@ impl Member {
         write_server_files(&paths, config, client.port(), &role)?;
         let args = jvm_args(install, config, &paths, &role);
         Ok(Member {
+            process: None,
+            paused: false,
             label: format!("{label} (127.0.0.1:{})", client.port()),
             role,
             client,
@@ -78,8 +81,6 @@ impl Member {
             paths,
             java: install.java().to_path_buf(),
             args,
-            process: None,
-            paused: false,
             _dir: dir,
         })
     }
@@ -153,9 +154,12 @@ impl Member {
 
     /// SIGSTOP: the process freezes with its sockets open, as on a laptop that went to sleep.
     pub(crate) fn pause(&mut self) -> Result<()> {
-        let process = self.running_process()?;
-        process.signal(libc::SIGSTOP)?;
-        self.paused = true;
+        let frozen = self.running_process()?.freeze();
+        // A wait that timed out still leaves the SIGSTOP in flight: count the server as paused.
+        if !matches!(frozen, Err(Error::Io { .. })) {
+            self.paused = true;
+        }
+        frozen?;
         tracing::info!(server = %self.label, "paused ZooKeeper");
         Ok(())
     }
@@ -163,7 +167,7 @@ impl Member {
     /// SIGCONT: undo [`pause`](Member::pause).
     pub(crate) fn resume(&mut self) -> Result<()> {
         let process = self.running_process()?;
-        process.signal(libc::SIGCONT)?;
+        process.thaw()?;
         self.paused = false;
         tracing::info!(server = %self.label, "resumed ZooKeeper");
         Ok(())

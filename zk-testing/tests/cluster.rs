@@ -107,6 +107,22 @@ async fn paused_member_goes_silent_until_resumed() {
     assert!(matches!(mode, ServerMode::Follower | ServerMode::Leader));
     assert_eq!(four_letter_word(addr, "ruok").await.unwrap(), "imok");
 
+    let pid = cluster.pid(follower).unwrap().expect("running");
+    cluster.stop(follower).await.expect("stop");
+    assert_eq!(cluster.pid(follower).unwrap(), None);
+    assert!(!process_exists(pid), "stop reaps the JVM");
+    assert!(
+        four_letter_word_within(addr, "ruok", Duration::from_secs(2))
+            .await
+            .is_err()
+    );
+    cluster.restart(follower).await.expect("restart after stop");
+    assert_eq!(cluster.client_addr(follower).unwrap(), addr, "same port");
+    assert!(matches!(
+        cluster.mode(follower).await.unwrap(),
+        Some(ServerMode::Follower | ServerMode::Leader)
+    ));
+
     assert!(matches!(
         cluster.kill(3),
         Err(Error::NoSuchServer { index: 3, len: 3 })

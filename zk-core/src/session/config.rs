@@ -15,7 +15,10 @@ pub struct SessionConfig {
     /// The session timeout asked of the server; the server may negotiate it within
     /// its min/max bounds.
     pub session_timeout: Duration,
-    /// Accept read-only servers when no quorum can be reached.
+    /// Accept read-only servers when no quorum can be reached. A session made by a
+    /// read-only server lives only there: when the client next reaches a
+    /// read-write server it gets a new session (a new id, its watches
+    /// re-registered), as the Java client does.
     pub can_be_read_only: bool,
     /// The largest frame accepted from the server, and the largest request sent
     /// (ZooKeeper's `jute.maxbuffer`, 0xfffff by default). Node data may be up to

@@ -80,6 +80,10 @@ pub(crate) struct SessionTask {
     next_xid: i32,
     session_id: i64,
     password: Bytes,
+    /// Whether a read-write server has accepted this session. Until one has, the
+    /// session exists only on the read-only server that made it (a local session),
+    /// and no other server can resume it.
+    seen_rw_server: bool,
     negotiated: Option<Duration>,
     /// Set once a close was asked for: who to tell when it is done.
     closing: Option<Vec<oneshot::Sender<()>>>,
@@ -94,6 +98,8 @@ impl SessionTask {
         rx: mpsc::UnboundedReceiver<Command>,
     ) -> Self {
         let (session_id, password) = config.resume.clone().unwrap_or((0, Bytes::new()));
+        // A session to resume was made by a read-write server.
+        let seen_rw_server = config.resume.is_some();
         SessionTask {
             hosts: HostRotation::new(config.connect_string.hosts.clone()),
             auth: config.auth.clone(),
@@ -105,6 +111,7 @@ impl SessionTask {
             pending: VecDeque::new(),
             auth_waiters: VecDeque::new(),
             next_xid: 1,
+            seen_rw_server,
             session_id,
             password,
             negotiated: None,
@@ -215,6 +222,13 @@ impl SessionTask {
     async fn connect(&mut self) -> Result<Result<TcpStream, ConnectionEnd>, Terminal> {
         let host = self.hosts.next_host();
         let connect_timeout = self.requested_timeout() / self.hosts.len().max(1) as u32;
+        // A session only a read-only server ever knew cannot be resumed elsewhere:
+        // ask for a new one, as the Java client does.
+        let (session_id, passwd) = if self.seen_rw_server {
+            (self.session_id, self.password.clone())
+        } else {
+            (0, Bytes::new())
+        };
         let request = ConnectRequest {
             protocol_version: 0,
             last_zxid_seen: self.shared.last_zxid(),
@@ -223,8 +237,8 @@ impl SessionTask {
                 .session_timeout
                 .as_millis()
                 .min(i32::MAX as u128) as i32,
-            session_id: self.session_id,
-            passwd: self.password.clone(),
+            session_id,
+            passwd,
             read_only: self.config.can_be_read_only,
         };
         let max_frame = self.config.max_frame_len;
@@ -275,6 +289,7 @@ impl SessionTask {
         let negotiated = Duration::from_millis(resp.timeout_ms as u64);
         self.session_id = resp.session_id;
         self.password = resp.passwd.clone();
+        self.seen_rw_server |= !resp.read_only;
         self.negotiated = Some(negotiated);
         self.shared
             .set_session(resp.session_id, resp.passwd, negotiated);

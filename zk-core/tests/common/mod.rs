@@ -17,6 +17,14 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 /// short enough that a reconnect is quick.
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Sends the crate's tracing to the test output when `RUST_LOG` asks for it.
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
 /// Awaits `fut`, failing the test with `what` if it takes longer than `limit`.
 pub async fn within<T>(limit: Duration, what: &str, fut: impl Future<Output = T>) -> T {
     match tokio::time::timeout(limit, fut).await {
@@ -32,6 +40,7 @@ pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
 
 /// A session on `connect_string` with `timeout`, connected.
 pub async fn connect_with(connect_string: &str, timeout: Duration) -> Session {
+    init_tracing();
     let session = Session::connect(connect_string, timeout).expect("valid connect string");
     session
         .wait_connected(DEADLINE)
@@ -58,6 +67,7 @@ pub async fn start_with_events(config: SessionConfig) -> (Session, SessionEvents
 
 /// A config for `connect_string` with `timeout` and otherwise defaults.
 pub fn config(connect_string: &str, timeout: Duration) -> SessionConfig {
+    init_tracing();
     SessionConfig::new(
         connect_string.parse().expect("valid connect string"),
         timeout,
@@ -115,36 +125,4 @@ pub async fn mk(session: &Session, path: &str, data: &[u8]) -> String {
 /// (`0x...` without leading zeros).
 pub fn mentions_session(haystack: &str, session_id: i64) -> bool {
     haystack.contains(&format!("0x{session_id:x}"))
-}
-
-/// Waits until every thread of process `pid` is stopped (state `T` in
-/// `/proc/<pid>/task/*/stat`). SIGSTOP returns before the process has stopped: one
-/// thread takes the signal and stops the others, and until it is scheduled the rest
-/// keep running, long enough on a busy machine to answer a request.
-pub async fn wait_stopped(pid: u32) {
-    bounded("the paused server's threads to stop", async {
-        loop {
-            if all_threads_stopped(pid) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-}
-
-fn all_threads_stopped(pid: u32) -> bool {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return false;
-    };
-    tasks.flatten().all(|task| {
-        std::fs::read_to_string(task.path().join("stat"))
-            .ok()
-            .and_then(|stat| {
-                // The state follows the command name, which is in parentheses.
-                let after = &stat[stat.rfind(')')? + 1..];
-                after.split_whitespace().next().map(|s| s == "T")
-            })
-            .unwrap_or(false)
-    })
 }

@@ -30,3 +30,16 @@ pub fn is_running(pid: u32) -> bool {
         Err(_) => false,
     }
 }
+
+/// The state letter of every thread of a process (`R`, `S`, `T` for stopped, ...).
+pub fn thread_states(pid: u32) -> Vec<char> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the process exists");
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+        .filter_map(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+        })
+        .collect()
+}
