@@ -255,8 +255,9 @@ async fn a_brief_cut_is_suspended_then_reconnected_without_lost() {
 /// unknown local one as expired), so the session is lost; the new session of a
 /// client that asked for read-only mode is accepted read-only: SUSPENDED, LOST,
 /// READ_ONLY. A client that did not ask is refused outright: SUSPENDED, LOST and
-/// nothing more. Both are pinned to the same server. (A read-only server can only
-/// open local sessions, hence `localSessionsEnabled`.)
+/// nothing more. Both are pinned to the same server. When the quorum returns, both
+/// are RECONNECTED read-write. (A read-only server can only open local sessions,
+/// hence `localSessionsEnabled`.)
 #[tokio::test]
 async fn read_only_is_reported_only_when_asked_for() {
     init_tracing();
@@ -293,6 +294,23 @@ async fn read_only_is_reported_only_when_asked_for() {
     ro_states.expect_quiet(GRACE).await;
     assert_ne!(rw.session_id(), rw_session);
     assert!(!rw.is_connected());
+
+    // A quorum again: the read-only server rejoins it, dropping its clients, and
+    // both clients come back read-write.
+    let read_only_session = ro.session_id();
+    cluster.restart(1).await.expect("server 1 rejoins");
+    ro_states.expect_seq(&[Suspended, Reconnected], SOON).await;
+    rw_states.expect(Reconnected, SOON).await;
+    ro.create(&unique("writable"), b"")
+        .await
+        .expect("writes again");
+    rw.create(&unique("writable"), b"")
+        .await
+        .expect("writes again");
+    // The read-only server's session lived only there; a new one replaced it.
+    assert_ne!(ro.session_id(), read_only_session);
+    ro_states.expect_quiet(GRACE).await;
+    rw_states.expect_quiet(GRACE).await;
 }
 
 /// After `block_until_connected`, the state says connected and CONNECTED has gone
