@@ -230,7 +230,12 @@ impl SessionTask {
     /// within the connect timeout, while commands keep queuing.
     async fn connect(&mut self) -> Result<Result<TcpStream, ConnectionEnd>, Terminal> {
         let host = self.hosts.next_host();
-        let connect_timeout = self.requested_timeout() / self.hosts.len().max(1) as u32;
+        // The Java client's connect timeout (session timeout / hosts), capped at the read
+        // timeout: a server that accepts a connection but never answers the handshake
+        // (ZooKeeper opens its port before it has loaded its data) must not cost a lone
+        // host's whole session.
+        let connect_timeout = (self.requested_timeout() / self.hosts.len().max(1) as u32)
+            .min(self.requested_timeout() * 2 / 3);
         // A session only a read-only server ever knew cannot be resumed elsewhere:
         // ask for a new one, as the Java client does.
         let (session_id, passwd) = if self.seen_rw_server {
