@@ -7,8 +7,8 @@ use bytes::Bytes;
 use crate::proto::frame::DEFAULT_MAX_FRAME_LEN;
 use crate::session::connect_string::ConnectString;
 
-/// Settings for one ZooKeeper session.
-#[derive(Debug, Clone)]
+/// Settings for one ZooKeeper session. Its `Debug` output hides credentials.
+#[derive(Clone)]
 pub struct SessionConfig {
     /// The servers and optional chroot.
     pub connect_string: ConnectString,
@@ -45,5 +45,25 @@ impl SessionConfig {
             auth: Vec::new(),
             resume: None,
         }
+    }
+}
+
+impl std::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("connect_string", &self.connect_string)
+            .field("session_timeout", &self.session_timeout)
+            .field("can_be_read_only", &self.can_be_read_only)
+            .field("max_frame_len", &self.max_frame_len)
+            .field("close_timeout", &self.close_timeout)
+            .field("auth", &crate::redact::RedactedAuth(&self.auth))
+            .field(
+                "resume",
+                &self
+                    .resume
+                    .as_ref()
+                    .map(|(id, pw)| (format!("{id:#x}"), crate::redact::Redacted(!pw.is_empty()))),
+            )
+            .finish()
     }
 }
