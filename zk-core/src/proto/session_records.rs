@@ -210,6 +210,42 @@ impl Decode for AuthPacket {
     }
 }
 
+// Debug output leaves out the session password and the auth data.
+impl std::fmt::Debug for ConnectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectRequest")
+            .field("protocol_version", &self.protocol_version)
+            .field("last_zxid_seen", &self.last_zxid_seen)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("session_id", &format_args!("{:#x}", self.session_id))
+            .field("passwd", &crate::redact::Redacted(!self.passwd.is_empty()))
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ConnectResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectResponse")
+            .field("protocol_version", &self.protocol_version)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("session_id", &format_args!("{:#x}", self.session_id))
+            .field("passwd", &crate::redact::Redacted(!self.passwd.is_empty()))
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AuthPacket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthPacket")
+            .field("auth_type", &self.auth_type)
+            .field("scheme", &self.scheme)
+            .field("auth", &crate::redact::Redacted(!self.auth.is_empty()))
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,41 +370,5 @@ mod tests {
         assert_eq!(encoded(&p), expected);
         let mut r = Reader::new(Bytes::from(expected));
         assert_eq!(AuthPacket::decode(&mut r).unwrap(), p);
-    }
-}
-
-// Debug output leaves out the session password and the auth data.
-impl std::fmt::Debug for ConnectRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectRequest")
-            .field("protocol_version", &self.protocol_version)
-            .field("last_zxid_seen", &self.last_zxid_seen)
-            .field("timeout_ms", &self.timeout_ms)
-            .field("session_id", &format_args!("{:#x}", self.session_id))
-            .field("passwd", &crate::redact::Redacted(!self.passwd.is_empty()))
-            .field("read_only", &self.read_only)
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for ConnectResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectResponse")
-            .field("protocol_version", &self.protocol_version)
-            .field("timeout_ms", &self.timeout_ms)
-            .field("session_id", &format_args!("{:#x}", self.session_id))
-            .field("passwd", &crate::redact::Redacted(!self.passwd.is_empty()))
-            .field("read_only", &self.read_only)
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for AuthPacket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthPacket")
-            .field("auth_type", &self.auth_type)
-            .field("scheme", &self.scheme)
-            .field("auth", &crate::redact::Redacted(!self.auth.is_empty()))
-            .finish()
     }
 }
