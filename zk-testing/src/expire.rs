@@ -53,7 +53,12 @@ pub async fn expire_session(connect_string: &str, session_id: i64, password: &[u
     let mut last = None;
     for host in &hosts {
         let what = format!("expiring session {session_id:#x} through {host}");
-        match timeout(EXPIRE_TIMEOUT, close_on(host, session_id, password)).await {
+        match timeout(
+            EXPIRE_TIMEOUT,
+            close_on_with_retries(host, session_id, password),
+        )
+        .await
+        {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(e)) => last = Some(Error::io(what, e)),
             Err(_) => {
@@ -66,6 +71,40 @@ pub async fn expire_session(connect_string: &str, session_id: i64, password: &[u
         }
     }
     Err(last.unwrap_or_else(|| Error::InvalidConfig("no server tried".into())))
+}
+
+/// How many times one server is asked when the connection drops before the
+/// closeSession reply.
+const ATTEMPTS_PER_HOST: u32 = 5;
+
+/// [`close_on`], again when the connection is dropped before the reply. The owner of
+/// the session, kicked off by our resume, reconnects and resumes it in turn, and the
+/// server then drops *our* connection: that race is lost, not a failure. Once an
+/// attempt was cut short, a later "no such session" means an earlier closeSession did
+/// its work.
+async fn close_on_with_retries(host: &str, session_id: i64, password: &[u8]) -> io::Result<()> {
+    let mut cut_short = false;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match close_on(host, session_id, password).await {
+            Ok(()) => return Ok(()),
+            Err(e) if cut_short && e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if attempt < ATTEMPTS_PER_HOST && is_dropped(&e) => {
+                cut_short = true;
+                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether the server hung up on us mid-exchange.
+fn is_dropped(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+    )
 }
 
 /// The `host:port` entries of a connect string, without its chroot; a missing port
@@ -105,7 +144,14 @@ async fn close_on(host: &str, session_id: i64, password: &[u8]) -> io::Result<()
     connect.extend_from_slice(&pw_len.to_be_bytes()); // passwd
     connect.extend_from_slice(password);
     connect.push(0); // readOnly: false
-    write_frame(&mut stream, &connect).await?;
+    let mut close = Vec::with_capacity(8);
+    close.extend_from_slice(&CLOSE_XID.to_be_bytes());
+    close.extend_from_slice(&OP_CLOSE_SESSION.to_be_bytes());
+    // Both requests in one write: the server reads closeSession right after the
+    // handshake, leaving the session's owner little time to take it back.
+    let mut both = framed(&connect)?;
+    both.extend_from_slice(&framed(&close)?);
+    stream.write_all(&both).await?;
 
     let resp = read_frame(&mut stream).await?;
     // protocolVersion (4), timeOut (4), sessionId (8), ...
@@ -117,11 +163,6 @@ async fn close_on(host: &str, session_id: i64, password: &[u8]) -> io::Result<()
              password is wrong",
         ));
     }
-
-    let mut close = Vec::with_capacity(8);
-    close.extend_from_slice(&CLOSE_XID.to_be_bytes());
-    close.extend_from_slice(&OP_CLOSE_SESSION.to_be_bytes());
-    write_frame(&mut stream, &close).await?;
 
     // Skip anything else (a notification, say) until the closeSession reply.
     loop {
@@ -140,13 +181,13 @@ async fn close_on(host: &str, session_id: i64, password: &[u8]) -> io::Result<()
     }
 }
 
-async fn write_frame(stream: &mut TcpStream, body: &[u8]) -> io::Result<()> {
+fn framed(body: &[u8]) -> io::Result<Vec<u8>> {
     let len = i32::try_from(body.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too long"))?;
     let mut frame = Vec::with_capacity(body.len() + 4);
     frame.extend_from_slice(&len.to_be_bytes());
     frame.extend_from_slice(body);
-    stream.write_all(&frame).await
+    Ok(frame)
 }
 
 async fn read_frame(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
