@@ -159,13 +159,24 @@ mod tests {
 
     #[test]
     fn this_process_cpu_time_is_read_from_proc() {
+        // Spinning must make this process's CPU time, as read from /proc, grow by
+        // 20 ms. The wall-clock bound only stops the loop if the reading never grows;
+        // on a loaded machine the spin may take far longer than 20 ms of wall time.
         let me = std::process::id();
-        let start = Instant::now();
+        let before = process_cpu_ns(me).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
         let mut x = 0u64;
-        while start.elapsed() < Duration::from_millis(60) {
-            x = std::hint::black_box(x.wrapping_add(1));
+        let mut now = before;
+        while now < before + 20_000_000 && Instant::now() < deadline {
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+            now = process_cpu_ns(me).unwrap();
         }
-        assert!(process_cpu_ns(me).unwrap() >= 30_000_000);
+        assert!(
+            now >= before + 20_000_000,
+            "cpu time did not grow: {before} -> {now}"
+        );
         assert!(process_cpu_ns(u32::MAX).is_none());
     }
 }

@@ -29,6 +29,7 @@
 pub mod error;
 pub mod framework;
 pub mod proto;
+mod redact;
 pub mod session;
 pub mod watch;
 

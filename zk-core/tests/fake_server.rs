@@ -54,6 +54,8 @@ enum Misbehaviour {
     MalformedBody,
     /// Normal answers, but closeSession gets no reply: the server hangs up instead.
     HangUpOnClose,
+    /// The ConnectRequest is read and never answered.
+    StallHandshake,
 }
 
 /// What the fake saw, for the test to check.
@@ -187,6 +189,16 @@ fn read_i64(b: &mut &[u8]) -> Option<i64> {
 /// One connection: handshake, then either the misbehaviour on the first request or
 /// normal answers (pings, exists with a recognisable stat, closeSession).
 async fn serve(mut stream: TcpStream, script: Option<Misbehaviour>, seen: Arc<Mutex<Seen>>) {
+    if matches!(script, Some(Misbehaviour::StallHandshake)) {
+        if read_frame(&mut stream).await.is_some()
+            && let Ok(mut seen) = seen.lock()
+        {
+            seen.connects.push((0, Vec::new()));
+        }
+        let mut sink = [0u8; 1024];
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+        return;
+    }
     if handshake(&mut stream, &seen).await.is_none() {
         return;
     }
@@ -230,7 +242,7 @@ async fn serve(mut stream: TcpStream, script: Option<Misbehaviour>, seen: Arc<Mu
                     write_frame(&mut stream, &r).await;
                 }
                 Misbehaviour::Stall => continue,
-                Misbehaviour::HangUpOnClose => return,
+                Misbehaviour::HangUpOnClose | Misbehaviour::StallHandshake => return,
                 Misbehaviour::MalformedBody => {
                     let mut r = reply_header(xid, 10, 0);
                     r.extend_from_slice(&stat_bytes()[..20]);
@@ -530,4 +542,51 @@ async fn a_connection_lost_while_closing_ends_the_close_without_reconnecting() {
         "no reconnect after the close: {rest:?}"
     );
     assert_eq!(fake.connects().len(), 1, "no second connection");
+}
+
+#[tokio::test]
+async fn a_handshake_that_stalls_is_abandoned_at_the_connect_timeout_and_the_next_attempt_connects()
+{
+    let fake = FakeServer::start(Misbehaviour::StallHandshake).await;
+    let started = tokio::time::Instant::now();
+    let (session, mut events) = fake.session();
+    // Issued before any connection is up: it waits for the attempt, which fails.
+    let early = timeout(DEADLINE, session.exists("/early"))
+        .await
+        .expect("the early operation ends");
+    assert!(
+        matches!(
+            early,
+            Err(Error::ConnectionLoss(Disconnect::ConnectFailed(_)))
+        ),
+        "{early:?}"
+    );
+    // The first event is the connection made by the second attempt.
+    assert!(matches!(
+        next_event(&mut events).await,
+        SessionEvent::SyncConnected
+    ));
+    // One host: the connect timeout is the session timeout, capped at the read
+    // timeout (two thirds of it).
+    let connect_timeout = Duration::from_millis(NEGOTIATED_MS as u64 * 2 / 3);
+    assert!(
+        started.elapsed() >= connect_timeout,
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(session.session_id(), SESSION_ID);
+    assert_eq!(
+        fake.connects(),
+        vec![(0, Vec::new()), (0, Vec::new())],
+        "both attempts asked for a new session"
+    );
+    let stat = timeout(DEADLINE, session.exists("/after"))
+        .await
+        .expect("answered")
+        .expect("connected")
+        .expect("exists");
+    assert_eq!(stat.czxid, CZXID);
+    timeout(DEADLINE, session.close())
+        .await
+        .expect("close is bounded");
 }

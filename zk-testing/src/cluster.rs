@@ -158,12 +158,13 @@ impl TestingCluster {
     }
 
     /// Freezes one server (SIGSTOP): its sockets stay open and it answers nothing, like a
-    /// machine that went to sleep.
+    /// machine that went to sleep. Returns once every thread of its JVM has stopped (it blocks
+    /// for that moment; bounded at 10 s).
     pub fn pause(&mut self, index: usize) -> Result<()> {
         self.member_mut(index)?.pause()
     }
 
-    /// Thaws a paused server (SIGCONT).
+    /// Thaws a paused server (SIGCONT). Returns once no thread of its JVM is stopped.
     pub fn resume(&mut self, index: usize) -> Result<()> {
         self.member_mut(index)?.resume()
     }

@@ -44,19 +44,20 @@
 //! - Nothing leaks. Dropping a handle SIGKILLs its JVMs, reaps them and removes their directories;
 //!   that also happens while a panicking test unwinds. If the test process itself is killed, the
 //!   kernel kills the JVMs (`PR_SET_PDEATHSIG`). Servers' logs go to files in their directory,
-//!   never to the test's output.
+//!   never to the test's output; set [`KEEP_DIRS_ENV`] (`ZK_TESTING_KEEP_DIRS=1`) to keep the
+//!   directories for a post-mortem.
 //! - Ports are chosen by the kernel, never handed out twice within a process, and a start that
 //!   loses a port to another process is retried with new ones.
 //! - Startup waits, with a bounded deadline, until `ruok` answers `imok`, `srvr` shows a serving
 //!   mode (and for an ensemble, until one server leads), and `conf` proves the answer came from
 //!   the server the kit started.
-//!
-//! Session tools that need a ZooKeeper client (expiring a session on purpose, as Curator's
-//! `KillSession` does) build on `zk-core`'s client and belong next to [`TestingServer`] here.
+
+#![warn(missing_docs)]
 
 mod cluster;
 mod config;
 mod error;
+mod expire;
 mod four_letter;
 mod install;
 mod jvm;
@@ -75,9 +76,11 @@ pub use config::{
     ServerConfigBuilder,
 };
 pub use error::{Error, Result};
+pub use expire::expire_session;
 pub use four_letter::{
     DEFAULT_FOUR_LETTER_TIMEOUT, ServerMode, four_letter_word, four_letter_word_within, server_mode,
 };
 pub use install::{DEBIAN_JAR_DIR, Installation, JARS_ENV};
+pub use member::KEEP_DIRS_ENV;
 pub use proxy::{Proxy, ProxyMode};
 pub use server::TestingServer;

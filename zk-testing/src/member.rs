@@ -27,12 +27,19 @@ pub(crate) const STOP_GRACE: Duration = Duration::from_secs(10);
 /// How many lines of log a startup error carries.
 const LOG_TAIL_LINES: usize = 40;
 
+/// Set to `1` to keep server directories (and their logs) after the test, for debugging.
+pub const KEEP_DIRS_ENV: &str = "ZK_TESTING_KEEP_DIRS";
+
 /// The log line Java writes when a port is taken.
 const BIND_FAILURE: &str = "Address already in use";
 
 /// One ZooKeeper server process and everything it owns.
 #[derive(Debug)]
 pub(crate) struct Member {
+    // Fields drop in declaration order: the JVM dies first, then its ports are released, and
+    // its directory goes last.
+    process: Option<JavaProcess>,
+    paused: bool,
     label: String,
     role: Role,
     client: PortLease,
@@ -40,9 +47,6 @@ pub(crate) struct Member {
     paths: ServerPaths,
     java: PathBuf,
     args: Vec<OsString>,
-    process: Option<JavaProcess>,
-    paused: bool,
-    // Declared last: the directory is removed after the process above is killed.
     _dir: TempDir,
 }
 
@@ -56,8 +60,10 @@ impl Member {
         client: PortLease,
         peer_ports: Vec<PortLease>,
     ) -> Result<Member> {
+        let keep = std::env::var_os(KEEP_DIRS_ENV).is_some_and(|v| !v.is_empty() && v != "0");
         let dir = tempfile::Builder::new()
             .prefix("zk-testing-")
+            .disable_cleanup(keep)
             .tempdir()
             .map_err(|e| Error::io("creating a temporary server directory", e))?;
         let paths = ServerPaths {
@@ -66,6 +72,8 @@ impl Member {
         write_server_files(&paths, config, client.port(), &role)?;
         let args = jvm_args(install, config, &paths, &role);
         Ok(Member {
+            process: None,
+            paused: false,
             label: format!("{label} (127.0.0.1:{})", client.port()),
             role,
             client,
@@ -73,8 +81,6 @@ impl Member {
             paths,
             java: install.java().to_path_buf(),
             args,
-            process: None,
-            paused: false,
             _dir: dir,
         })
     }
@@ -148,9 +154,12 @@ impl Member {
 
     /// SIGSTOP: the process freezes with its sockets open, as on a laptop that went to sleep.
     pub(crate) fn pause(&mut self) -> Result<()> {
-        let process = self.running_process()?;
-        process.signal(libc::SIGSTOP)?;
-        self.paused = true;
+        let frozen = self.running_process()?.freeze();
+        // A wait that timed out still leaves the SIGSTOP in flight: count the server as paused.
+        if !matches!(frozen, Err(Error::Io { .. })) {
+            self.paused = true;
+        }
+        frozen?;
         tracing::info!(server = %self.label, "paused ZooKeeper");
         Ok(())
     }
@@ -158,7 +167,7 @@ impl Member {
     /// SIGCONT: undo [`pause`](Member::pause).
     pub(crate) fn resume(&mut self) -> Result<()> {
         let process = self.running_process()?;
-        process.signal(libc::SIGCONT)?;
+        process.thaw()?;
         self.paused = false;
         tracing::info!(server = %self.label, "resumed ZooKeeper");
         Ok(())

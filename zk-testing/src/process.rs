@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
+/// How long `freeze`/`thaw` wait for the kernel to stop or continue every thread.
+const JOB_CONTROL_DEADLINE: Duration = Duration::from_secs(10);
+
 /// How long `Drop` waits for a SIGKILLed JVM to be reaped. The kernel tears a killed process down
 /// in milliseconds; the bound only guards against a process stuck in uninterruptible sleep.
 const REAP_DEADLINE: Duration = Duration::from_secs(10);
@@ -129,6 +132,45 @@ impl JavaProcess {
         Ok(())
     }
 
+    /// SIGSTOP, then wait (blocking, bounded) until every thread is stopped. `kill` returns once
+    /// the signal is queued; on a busy machine a thread may run on (and answer a request) for a
+    /// while after that. The wait is normally well under a millisecond.
+    pub(crate) fn freeze(&mut self) -> Result<()> {
+        self.signal(libc::SIGSTOP)?;
+        self.wait_for_threads(|state| state == 'T', "to stop on SIGSTOP")
+    }
+
+    /// SIGCONT, then wait (blocking, bounded) until no thread is stopped any more.
+    pub(crate) fn thaw(&mut self) -> Result<()> {
+        self.signal(libc::SIGCONT)?;
+        self.wait_for_threads(|state| state != 'T', "to continue on SIGCONT")
+    }
+
+    fn wait_for_threads(&mut self, wanted: fn(char) -> bool, what: &str) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            if self.try_exit_status().is_some() {
+                return Ok(());
+            }
+            match thread_states(self.pid) {
+                Some(states) if states.iter().all(|&s| wanted(s) || s == 'Z' || s == 'X') => {
+                    return Ok(());
+                }
+                // The process vanished under us: it is reaped on the next status poll.
+                None => return Ok(()),
+                Some(_) => {}
+            }
+            if started.elapsed() >= JOB_CONTROL_DEADLINE {
+                return Err(Error::Timeout {
+                    what: format!("JVM {} {what}", self.pid),
+                    waited: started.elapsed(),
+                    log_hint: String::new(),
+                });
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
     /// SIGKILL, then wait (blocking, bounded) until the kernel has reaped the process.
     pub(crate) fn kill_and_reap(&mut self) {
         if self.try_exit_status().is_some() {
@@ -173,6 +215,27 @@ impl JavaProcess {
         }
         self.kill_and_reap();
     }
+}
+
+/// The scheduler state letter (`R`, `S`, `T`, ...) of every thread of `pid`, from
+/// `/proc/<pid>/task/*/stat`; `None` when the process is gone.
+fn thread_states(pid: u32) -> Option<Vec<char>> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut states = Vec::new();
+    for task in tasks.flatten() {
+        // A thread that exits between listing and reading has no state to report.
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        if let Some(state) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+        {
+            states.push(state);
+        }
+    }
+    Some(states)
 }
 
 impl Drop for JavaProcess {

@@ -124,12 +124,13 @@ impl TestingServer {
         Ok(())
     }
 
-    /// Freezes the server (SIGSTOP): its sockets stay open, it answers nothing.
+    /// Freezes the server (SIGSTOP): its sockets stay open, it answers nothing. Returns once
+    /// every thread of the JVM has stopped (it blocks for that moment; bounded at 10 s).
     pub fn pause(&mut self) -> Result<()> {
         self.member.pause()
     }
 
-    /// Thaws a paused server (SIGCONT).
+    /// Thaws a paused server (SIGCONT). Returns once no thread of the JVM is stopped.
     pub fn resume(&mut self) -> Result<()> {
         self.member.resume()
     }

@@ -49,6 +49,7 @@ async fn configuration_reaches_the_server() {
     let config = ServerConfig::builder()
         .tick_time(Duration::from_millis(150))
         .session_timeouts(Duration::from_millis(600), Duration::from_secs(45))
+        .extended_types(true)
         .build()
         .expect("valid config");
     let server = TestingServer::start_with(config)
@@ -70,6 +71,10 @@ async fn configuration_reaches_the_server() {
     let pid = server.pid().expect("running");
     let command = cmdline(pid).expect("live");
     assert!(command.contains("-Djute.maxbuffer=16777216"), "{command}");
+    assert!(
+        command.contains("-Dzookeeper.extendedTypesEnabled=true"),
+        "{command}"
+    );
 }
 
 #[tokio::test]
@@ -77,6 +82,12 @@ async fn pause_silences_the_server_and_resume_brings_it_back() {
     let mut server = TestingServer::start().await.expect("server starts");
 
     server.pause().expect("pause a running server");
+    let pid = server.pid().expect("a paused server still has its JVM");
+    let states = common::thread_states(pid);
+    assert!(
+        !states.is_empty() && states.iter().all(|&s| s == 'T'),
+        "pause returns once every thread is stopped: {states:?}"
+    );
     let silent = four_letter_word_within(server.addr(), "ruok", Duration::from_secs(1)).await;
     assert!(
         matches!(silent, Err(Error::Timeout { .. })),
@@ -84,6 +95,10 @@ async fn pause_silences_the_server_and_resume_brings_it_back() {
     );
 
     server.resume().expect("resume a paused server");
+    assert!(
+        !common::thread_states(pid).contains(&'T'),
+        "no thread stays stopped"
+    );
     let answer = four_letter_word_within(server.addr(), "ruok", Duration::from_secs(10)).await;
     assert_eq!(answer.unwrap(), "imok");
 }

@@ -18,8 +18,8 @@ pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// Curator's default connection timeout.
 pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Everything a [`Client`] is built from.
-#[derive(Debug, Clone)]
+/// Everything a [`Client`] is built from. Its `Debug` output hides credentials.
+#[derive(Clone)]
 pub struct ClientConfig {
     /// The servers and optional chroot.
     pub connect_string: ConnectString,
@@ -39,6 +39,22 @@ pub struct ClientConfig {
     pub auth: Vec<(String, Bytes)>,
     /// The largest frame accepted or sent.
     pub max_frame_len: usize,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("connect_string", &self.connect_string)
+            .field("session_timeout", &self.session_timeout)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("retry_policy", &self.retry_policy)
+            .field("namespace", &self.namespace)
+            .field("can_be_read_only", &self.can_be_read_only)
+            .field("error_policy", &self.error_policy)
+            .field("auth", &crate::redact::RedactedAuth(&self.auth))
+            .field("max_frame_len", &self.max_frame_len)
+            .finish()
+    }
 }
 
 impl ClientConfig {
@@ -69,7 +85,6 @@ impl ClientConfig {
 /// client.block_until_connected(Duration::from_secs(15)).await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 pub struct ClientBuilder {
     connect_string: Option<String>,
     session_timeout: Duration,
@@ -80,6 +95,18 @@ pub struct ClientBuilder {
     error_policy: ConnectionStateErrorPolicy,
     auth: Vec<(String, Bytes)>,
     max_frame_len: usize,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("connect_string", &self.connect_string)
+            .field("session_timeout", &self.session_timeout)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("namespace", &self.namespace)
+            .field("auth", &crate::redact::RedactedAuth(&self.auth))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ClientBuilder {

@@ -115,8 +115,18 @@ impl Client {
     }
 
     /// Waits until the client is connected, up to `timeout`.
+    /// Once it returns `Ok`, [`Client::state`] is a connected state and the
+    /// matching state has already gone out to every `connection_states()` stream.
     pub async fn block_until_connected(&self, timeout: Duration) -> Result<()> {
-        self.connected_session_within(timeout).await.map(|_| ())
+        let deadline = Instant::now() + timeout;
+        self.connected_session_within(timeout).await?;
+        // The session is up; the manager publishes the state right after. Wait for
+        // that too, so the state and the streams agree with what this returned.
+        let mut state = self.inner.state.subscribe();
+        tokio::select! {
+            _ = state.wait_for(|s| s.is_some_and(ConnectionState::is_connected)) => Ok(()),
+            _ = sleep_until(deadline) => Err(Error::ConnectionTimeout(timeout)),
+        }
     }
 
     /// Whether `close()` was called.
@@ -161,6 +171,11 @@ impl Client {
                     }
                     if s == crate::session::SessionState::AuthFailed {
                         return Err(Error::AuthFailed);
+                    }
+                    // close() ends the session and no other replaces it: don't wait
+                    // out the connection timeout for one.
+                    if self.is_closed() {
+                        return Err(Error::Closed);
                     }
                     // Expired or closed: the manager is replacing it; wait for that.
                     tokio::select! {
@@ -224,10 +239,14 @@ impl WeakClient {
 }
 
 impl Inner {
+    /// Publishes a state: to the streams, then to the latest-state watch, under the
+    /// listeners' lock. A stream opened by someone who has seen the new state can
+    /// then not receive it a second time, late.
     fn set_state(&self, s: ConnectionState) {
         info!(state = ?s, "connection state");
+        let mut listeners = lock(&self.listeners);
+        listeners.retain(|tx| tx.send(s).is_ok());
         self.state.send_replace(Some(s));
-        lock(&self.listeners).retain(|tx| tx.send(s).is_ok());
     }
 
     fn current_state(&self) -> Option<ConnectionState> {

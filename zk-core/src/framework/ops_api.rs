@@ -49,6 +49,12 @@ impl Client {
     }
 
     /// Adds a persistent (optionally recursive) watch; await it for a stream of events.
+    ///
+    /// ZooKeeper servers before 3.9 keep one watch mode per session and path
+    /// (ZOOKEEPER-4466): a persistent watch added on a path where the same client
+    /// holds a one-shot watch (a `.watched()` read, or a cache's) replaces that one-shot
+    /// watch, which then never fires. On those servers, don't mix the two kinds on one
+    /// path within one client; the recipes in zk-recipes only use one-shot watches.
     pub fn watch<'a>(&'a self, path: &'a str, mode: AddWatchMode) -> AddWatchBuilder<'a> {
         AddWatchBuilder::new(self, path, mode)
     }

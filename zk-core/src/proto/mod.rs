@@ -40,6 +40,6 @@ pub use session_records::{
 };
 pub use stat::Stat;
 pub use watch_records::{
-    AddWatchMode, EventType, KeeperState, SET_WATCHES_MAX_LEN, SetWatches, SetWatches2,
+    AddWatchMode, EventType, KeeperState, SET_WATCHES_MAX_LEN, SetWatches, SetWatches2, WatchBatch,
     WatcherEvent, WatcherType,
 };

@@ -13,7 +13,7 @@ use super::opcode::OpCode;
 /// sends the id and password the server handed out. The trailing `read_only` byte
 /// is not part of the jute record: the Java client writes it right after, and
 /// servers of 3.4 and later read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectRequest {
     /// Protocol version; always 0.
     pub protocol_version: i32,
@@ -58,7 +58,7 @@ impl Decode for ConnectRequest {
 ///
 /// A server that refuses to resume an expired session answers with `timeout_ms`
 /// 0 (and session id 0): the session layer treats that as expiry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectResponse {
     /// Protocol version; 0.
     pub protocol_version: i32,
@@ -181,7 +181,7 @@ impl Encode for ReplyHeader {
 /// [`super::opcode::xid::AUTH`] and op [`OpCode::Auth`].
 ///
 /// For the digest scheme `auth` is `user:password` in clear; the server hashes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AuthPacket {
     /// Always 0.
     pub auth_type: i32,
@@ -207,6 +207,42 @@ impl Decode for AuthPacket {
             scheme: r.read_string("auth.scheme")?,
             auth: r.read_bytes("auth.auth")?,
         })
+    }
+}
+
+// Debug output leaves out the session password and the auth data.
+impl std::fmt::Debug for ConnectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectRequest")
+            .field("protocol_version", &self.protocol_version)
+            .field("last_zxid_seen", &self.last_zxid_seen)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("session_id", &format_args!("{:#x}", self.session_id))
+            .field("passwd", &crate::redact::Redacted(!self.passwd.is_empty()))
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ConnectResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectResponse")
+            .field("protocol_version", &self.protocol_version)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("session_id", &format_args!("{:#x}", self.session_id))
+            .field("passwd", &crate::redact::Redacted(!self.passwd.is_empty()))
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AuthPacket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthPacket")
+            .field("auth_type", &self.auth_type)
+            .field("scheme", &self.scheme)
+            .field("auth", &crate::redact::Redacted(!self.auth.is_empty()))
+            .finish()
     }
 }
 

@@ -265,6 +265,115 @@ impl Decode for SetWatches2 {
     }
 }
 
+/// One packet of watch re-registration, as [`SetWatches2::into_batches`] cuts them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchBatch {
+    /// A batch without persistent watches, sent as `setWatches` (understood by every server).
+    V1(SetWatches),
+    /// A batch with persistent watches, sent as `setWatches2`.
+    V2(SetWatches2),
+}
+
+impl WatchBatch {
+    /// The operation code to send the batch under.
+    pub fn op(&self) -> super::OpCode {
+        match self {
+            WatchBatch::V1(_) => super::OpCode::SetWatches,
+            WatchBatch::V2(_) => super::OpCode::SetWatches2,
+        }
+    }
+
+    /// Size of the encoded record in bytes.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            WatchBatch::V1(w) => w.encoded_len(),
+            WatchBatch::V2(w) => w.encoded_len(),
+        }
+    }
+}
+
+impl Encode for WatchBatch {
+    fn encode(&self, buf: &mut BytesMut) {
+        match self {
+            WatchBatch::V1(w) => w.encode(buf),
+            WatchBatch::V2(w) => w.encode(buf),
+        }
+    }
+}
+
+impl SetWatches2 {
+    /// Whether there is no watch at all to re-register.
+    pub fn is_empty(&self) -> bool {
+        self.data_watches.is_empty()
+            && self.exist_watches.is_empty()
+            && self.child_watches.is_empty()
+            && self.persistent_watches.is_empty()
+            && self.persistent_recursive_watches.is_empty()
+    }
+
+    /// Cuts the watches into packets whose record is at most `max_len` bytes
+    /// (usually [`SET_WATCHES_MAX_LEN`]), keeping the order of the lists and of the
+    /// paths within them. A batch without persistent watches becomes a plain
+    /// [`SetWatches`], as the Java client does, so servers before 3.6 understand it.
+    /// A single path too long for `max_len` goes alone in its batch. No watches,
+    /// no batches.
+    pub fn into_batches(self, max_len: usize) -> Vec<WatchBatch> {
+        let relative_zxid = self.relative_zxid;
+        let lists = [
+            self.data_watches,
+            self.exist_watches,
+            self.child_watches,
+            self.persistent_watches,
+            self.persistent_recursive_watches,
+        ];
+        let empty = || SetWatches2 {
+            relative_zxid,
+            ..SetWatches2::default()
+        };
+        let mut batches = Vec::new();
+        let mut current = empty();
+        let mut current_len = empty().encoded_len();
+        let mut current_paths = 0usize;
+        for (kind, list) in lists.into_iter().enumerate() {
+            for path in list {
+                let path_len = 4 + path.len();
+                if current_paths > 0 && current_len + path_len > max_len {
+                    batches.push(std::mem::replace(&mut current, empty()));
+                    current_len = empty().encoded_len();
+                    current_paths = 0;
+                }
+                current_len += path_len;
+                current_paths += 1;
+                match kind {
+                    0 => current.data_watches.push(path),
+                    1 => current.exist_watches.push(path),
+                    2 => current.child_watches.push(path),
+                    3 => current.persistent_watches.push(path),
+                    _ => current.persistent_recursive_watches.push(path),
+                }
+            }
+        }
+        if current_paths > 0 {
+            batches.push(current);
+        }
+        batches
+            .into_iter()
+            .map(|b| {
+                if b.persistent_watches.is_empty() && b.persistent_recursive_watches.is_empty() {
+                    WatchBatch::V1(SetWatches {
+                        relative_zxid: b.relative_zxid,
+                        data_watches: b.data_watches,
+                        exist_watches: b.exist_watches,
+                        child_watches: b.child_watches,
+                    })
+                } else {
+                    WatchBatch::V2(b)
+                }
+            })
+            .collect()
+    }
+}
+
 /// The kind of watch an addWatch request sets (AddWatchMode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AddWatchMode {
@@ -448,5 +557,90 @@ mod tests {
         let mut r = Reader::new(buf.freeze());
         assert_eq!(SetWatches::decode(&mut r).unwrap(), sw);
         assert_eq!(r.remaining(), 0);
+    }
+    fn paths(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("/{prefix}/{i:04}")).collect()
+    }
+
+    #[test]
+    fn batches_stay_under_the_limit_and_keep_every_path_in_order() {
+        let all = SetWatches2 {
+            relative_zxid: 77,
+            data_watches: paths("d", 40),
+            exist_watches: paths("e", 3),
+            child_watches: paths("c", 40),
+            persistent_watches: vec![],
+            persistent_recursive_watches: paths("r", 10),
+        };
+        let max = 300;
+        let batches = all.clone().into_batches(max);
+        assert!(batches.len() > 3);
+        let mut seen = SetWatches2 {
+            relative_zxid: 77,
+            ..SetWatches2::default()
+        };
+        for b in &batches {
+            assert!(b.encoded_len() <= max, "batch of {} bytes", b.encoded_len());
+            let mut buf = BytesMut::new();
+            b.encode(&mut buf);
+            assert_eq!(buf.len(), b.encoded_len());
+            match b {
+                WatchBatch::V1(w) => {
+                    assert_eq!(b.op(), crate::proto::OpCode::SetWatches);
+                    assert_eq!(w.relative_zxid, 77);
+                    seen.data_watches.extend(w.data_watches.iter().cloned());
+                    seen.exist_watches.extend(w.exist_watches.iter().cloned());
+                    seen.child_watches.extend(w.child_watches.iter().cloned());
+                }
+                WatchBatch::V2(w) => {
+                    assert_eq!(b.op(), crate::proto::OpCode::SetWatches2);
+                    assert!(!w.persistent_recursive_watches.is_empty());
+                    seen.data_watches.extend(w.data_watches.iter().cloned());
+                    seen.exist_watches.extend(w.exist_watches.iter().cloned());
+                    seen.child_watches.extend(w.child_watches.iter().cloned());
+                    seen.persistent_recursive_watches
+                        .extend(w.persistent_recursive_watches.iter().cloned());
+                }
+            }
+        }
+        assert_eq!(seen, all);
+    }
+
+    #[test]
+    fn small_sets_make_one_batch_and_empty_sets_none() {
+        let one = SetWatches2 {
+            relative_zxid: 1,
+            child_watches: vec!["/a".into()],
+            ..SetWatches2::default()
+        };
+        assert_eq!(
+            one.clone().into_batches(SET_WATCHES_MAX_LEN),
+            vec![WatchBatch::V1(SetWatches {
+                relative_zxid: 1,
+                child_watches: vec!["/a".into()],
+                ..SetWatches::default()
+            })]
+        );
+        assert!(SetWatches2::default().is_empty());
+        assert!(
+            SetWatches2::default()
+                .into_batches(SET_WATCHES_MAX_LEN)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_oversized_path_goes_alone() {
+        let long = format!("/{}", "x".repeat(100));
+        let sw = SetWatches2 {
+            data_watches: vec!["/a".into(), long.clone(), "/b".into()],
+            ..SetWatches2::default()
+        };
+        let batches = sw.into_batches(64);
+        assert_eq!(batches.len(), 3);
+        let WatchBatch::V1(middle) = &batches[1] else {
+            panic!("expected a plain SetWatches");
+        };
+        assert_eq!(middle.data_watches, vec![long]);
     }
 }

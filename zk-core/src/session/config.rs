@@ -7,15 +7,18 @@ use bytes::Bytes;
 use crate::proto::frame::DEFAULT_MAX_FRAME_LEN;
 use crate::session::connect_string::ConnectString;
 
-/// Settings for one ZooKeeper session.
-#[derive(Debug, Clone)]
+/// Settings for one ZooKeeper session. Its `Debug` output hides credentials.
+#[derive(Clone)]
 pub struct SessionConfig {
     /// The servers and optional chroot.
     pub connect_string: ConnectString,
     /// The session timeout asked of the server; the server may negotiate it within
     /// its min/max bounds.
     pub session_timeout: Duration,
-    /// Accept read-only servers when no quorum can be reached.
+    /// Accept read-only servers when no quorum can be reached. A session made by a
+    /// read-only server lives only there: when the client next reaches a
+    /// read-write server it gets a new session (a new id, its watches
+    /// re-registered), as the Java client does.
     pub can_be_read_only: bool,
     /// The largest frame accepted from the server, and the largest request sent
     /// (ZooKeeper's `jute.maxbuffer`, 0xfffff by default). Node data may be up to
@@ -42,5 +45,25 @@ impl SessionConfig {
             auth: Vec::new(),
             resume: None,
         }
+    }
+}
+
+impl std::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("connect_string", &self.connect_string)
+            .field("session_timeout", &self.session_timeout)
+            .field("can_be_read_only", &self.can_be_read_only)
+            .field("max_frame_len", &self.max_frame_len)
+            .field("close_timeout", &self.close_timeout)
+            .field("auth", &crate::redact::RedactedAuth(&self.auth))
+            .field(
+                "resume",
+                &self
+                    .resume
+                    .as_ref()
+                    .map(|(id, pw)| (format!("{id:#x}"), crate::redact::Redacted(!pw.is_empty()))),
+            )
+            .finish()
     }
 }

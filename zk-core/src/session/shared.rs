@@ -10,7 +10,6 @@ use tokio::sync::{mpsc, watch};
 use crate::session::event::{SessionEvent, SessionState};
 
 /// What the task publishes for handles to read.
-#[derive(Debug)]
 pub(crate) struct Shared {
     state: watch::Sender<SessionState>,
     session_id: AtomicI64,
@@ -98,4 +97,16 @@ impl Shared {
 /// values and never panic.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+// Debug output leaves out the session password.
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("state", &self.state())
+            .field("session_id", &format_args!("{:#x}", self.session_id()))
+            .field("negotiated_timeout", &self.negotiated_timeout())
+            .field("last_zxid", &self.last_zxid())
+            .finish_non_exhaustive()
+    }
 }

@@ -80,7 +80,14 @@ pub(crate) struct SessionTask {
     next_xid: i32,
     session_id: i64,
     password: Bytes,
+    /// Whether a read-write server has accepted this session. Until one has, the
+    /// session exists only on the read-only server that made it (a local session),
+    /// and no other server can resume it.
+    seen_rw_server: bool,
     negotiated: Option<Duration>,
+    /// Whether the last failed attempt completed a round of every host: the next
+    /// attempt then waits a full pause, not just the jitter.
+    cycle_failed: bool,
     /// Set once a close was asked for: who to tell when it is done.
     closing: Option<Vec<oneshot::Sender<()>>>,
     /// How the session ends once closing is done: Closed, or Expired when abandoned.
@@ -94,6 +101,8 @@ impl SessionTask {
         rx: mpsc::UnboundedReceiver<Command>,
     ) -> Self {
         let (session_id, password) = config.resume.clone().unwrap_or((0, Bytes::new()));
+        // A session to resume was made by a read-write server.
+        let seen_rw_server = config.resume.is_some();
         SessionTask {
             hosts: HostRotation::new(config.connect_string.hosts.clone()),
             auth: config.auth.clone(),
@@ -105,11 +114,13 @@ impl SessionTask {
             pending: VecDeque::new(),
             auth_waiters: VecDeque::new(),
             next_xid: 1,
+            seen_rw_server,
             session_id,
             password,
             negotiated: None,
             closing: None,
             close_as: Terminal::Closed,
+            cycle_failed: false,
         }
     }
 
@@ -165,11 +176,16 @@ impl SessionTask {
             .div_f64(6.0)
             .min(Duration::from_secs(1));
         let ms = cap.as_millis() as u64;
-        Duration::from_millis(if ms == 0 {
+        let jitter = Duration::from_millis(if ms == 0 {
             0
         } else {
             rand::rng().random_range(0..ms)
-        })
+        });
+        if std::mem::take(&mut self.cycle_failed) {
+            cap + jitter
+        } else {
+            jitter
+        }
     }
 
     fn requested_timeout(&self) -> Duration {
@@ -214,7 +230,19 @@ impl SessionTask {
     /// within the connect timeout, while commands keep queuing.
     async fn connect(&mut self) -> Result<Result<TcpStream, ConnectionEnd>, Terminal> {
         let host = self.hosts.next_host();
-        let connect_timeout = self.requested_timeout() / self.hosts.len().max(1) as u32;
+        // The Java client's connect timeout (session timeout / hosts), capped at the read
+        // timeout: a server that accepts a connection but never answers the handshake
+        // (ZooKeeper opens its port before it has loaded its data) must not cost a lone
+        // host's whole session.
+        let connect_timeout = (self.requested_timeout() / self.hosts.len().max(1) as u32)
+            .min(self.requested_timeout() * 2 / 3);
+        // A session only a read-only server ever knew cannot be resumed elsewhere:
+        // ask for a new one, as the Java client does.
+        let (session_id, passwd) = if self.seen_rw_server {
+            (self.session_id, self.password.clone())
+        } else {
+            (0, Bytes::new())
+        };
         let request = ConnectRequest {
             protocol_version: 0,
             last_zxid_seen: self.shared.last_zxid(),
@@ -223,8 +251,8 @@ impl SessionTask {
                 .session_timeout
                 .as_millis()
                 .min(i32::MAX as u128) as i32,
-            session_id: self.session_id,
-            passwd: self.password.clone(),
+            session_id,
+            passwd,
             read_only: self.config.can_be_read_only,
         };
         let max_frame = self.config.max_frame_len;
@@ -258,13 +286,13 @@ impl SessionTask {
         };
         let (stream, resp) = match result {
             Err(_) => {
-                self.hosts.failed();
+                self.cycle_failed = self.hosts.failed();
                 return Ok(Err(ConnectionEnd::Lost(Disconnect::ConnectFailed(
                     format!("no handshake within {connect_timeout:?}"),
                 ))));
             }
             Ok(Err(reason)) => {
-                self.hosts.failed();
+                self.cycle_failed = self.hosts.failed();
                 return Ok(Err(ConnectionEnd::Lost(reason)));
             }
             Ok(Ok(ok)) => ok,
@@ -275,6 +303,7 @@ impl SessionTask {
         let negotiated = Duration::from_millis(resp.timeout_ms as u64);
         self.session_id = resp.session_id;
         self.password = resp.passwd.clone();
+        self.seen_rw_server |= !resp.read_only;
         self.negotiated = Some(negotiated);
         self.shared
             .set_session(resp.session_id, resp.passwd, negotiated);

@@ -1,7 +1,14 @@
 //! Service discovery, compatible with Apache Curator's `curator-x-discovery`.
 //!
-//! The pieces here do no I/O: the instance record and its JSON, URI templates, the strategies
-//! that pick an instance, the filters applied before them and the down-instance bookkeeping.
+//! The ZooKeeper-facing half:
+//!
+//! - [`ServiceDiscovery`] / [`ServiceDiscoveryBuilder`]: registers instances at
+//!   `basePath/name/id` (kept registered through session loss and deletion) and queries them.
+//! - [`ServiceCache`]: the instances of one service in memory, with change events.
+//! - [`ServiceProvider`]: picks an instance from a cache with a strategy, no round trip.
+//! - [`DiscoveryError`]: what they fail with.
+//!
+//! The data model, which does no I/O:
 //!
 //! - [`ServiceInstance`] / [`ServiceInstanceBuilder`]: one instance, stored at `basePath/name/id`.
 //! - [`JsonInstanceSerializer`]: Curator's JSON, byte for byte.
@@ -12,22 +19,62 @@
 //! - [`InstanceSelector`]: filters plus strategy, what a service provider runs on its cached list.
 //! - [`local_ipv4_addresses`]: the default address rule of Curator's builder.
 
+mod cache_loop;
 mod down_instance;
+mod error;
 mod filter;
 mod instance;
 mod json;
 mod local_ip;
+mod registration;
 mod selector;
+mod service_cache;
+mod service_discovery;
+mod service_provider;
 mod service_type;
 mod strategy;
 pub mod uri_spec;
 
 pub use down_instance::{DownInstanceManager, DownInstancePolicy};
+pub use error::DiscoveryError;
 pub use filter::{EnabledFilter, InstanceFilter};
 pub use instance::{ServiceInstance, ServiceInstanceBuilder, ServiceInstanceError};
 pub use json::{InstanceJsonError, JsonInstanceSerializer};
 pub use local_ip::{default_instance_address, local_ipv4_addresses};
 pub use selector::InstanceSelector;
+pub use service_cache::{
+    InstanceList, ServiceCache, ServiceCacheBuilder, ServiceCacheEvent, ServiceCacheEvents,
+};
+pub use service_discovery::{ServiceDiscovery, ServiceDiscoveryBuilder};
+pub use service_provider::{ServiceProvider, ServiceProviderBuilder};
 pub use service_type::ServiceType;
 pub use strategy::{ProviderStrategy, Random, RoundRobin, Sticky};
 pub use uri_spec::{UriSpec, UriSpecError, UriSpecPart};
+
+/// What a service instance's payload must be for the ZooKeeper-facing types: readable
+/// and writable as JSON, comparable (for down-instance tracking and change detection),
+/// and shareable across tasks. Implemented for every such type (`serde_json::Value` is
+/// the default payload).
+pub trait Payload:
+    serde::Serialize
+    + serde::de::DeserializeOwned
+    + Clone
+    + PartialEq
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Payload for T where
+    T: serde::Serialize
+        + serde::de::DeserializeOwned
+        + Clone
+        + PartialEq
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static
+{
+}

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -22,6 +23,7 @@ pub(crate) async fn serve(
     upstreams: Arc<[SocketAddr]>,
     first: usize,
     mut mode: watch::Receiver<ProxyMode>,
+    dropped: Arc<AtomicU64>,
 ) {
     // In a blackhole the client is held without contacting any server until the mode changes.
     if mode.wait_for(|m| m.connects_upstream()).await.is_err() {
@@ -40,8 +42,9 @@ pub(crate) async fn serve(
         upstream_write,
         Direction::Request,
         mode.clone(),
+        Arc::clone(&dropped),
     );
-    let replies = pump(upstream_read, client_write, Direction::Reply, mode);
+    let replies = pump(upstream_read, client_write, Direction::Reply, mode, dropped);
     tokio::pin!(requests, replies);
     // A clean end of one direction (half-close) lets the other finish; an error ends both.
     tokio::select! {
@@ -69,6 +72,7 @@ async fn pump<R, W>(
     mut to: W,
     direction: Direction,
     mut mode: watch::Receiver<ProxyMode>,
+    dropped: Arc<AtomicU64>,
 ) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
@@ -103,6 +107,7 @@ where
             to.write_all(&buf[..read]).await?;
         } else {
             tracing::trace!(bytes = read, ?direction, "proxy: dropped bytes");
+            dropped.fetch_add(read as u64, Ordering::Relaxed);
         }
     }
 }

@@ -7,7 +7,7 @@ mod mode;
 pub use mode::ProxyMode;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::net::{TcpListener, TcpSocket};
@@ -58,6 +58,7 @@ pub struct Proxy {
     control: tokio::sync::Mutex<Option<JoinHandle<()>>>,
     connections: Arc<Mutex<JoinSet<()>>>,
     next_upstream: Arc<AtomicUsize>,
+    dropped: Arc<AtomicU64>,
     _lease: PortLease,
 }
 
@@ -86,6 +87,7 @@ impl Proxy {
             control: tokio::sync::Mutex::new(None),
             connections: Arc::new(Mutex::new(JoinSet::new())),
             next_upstream: Arc::new(AtomicUsize::new(0)),
+            dropped: Arc::new(AtomicU64::new(0)),
             _lease: lease,
         };
         *proxy.control.lock().await = Some(proxy.spawn_acceptor(listener));
@@ -111,6 +113,13 @@ impl Proxy {
     /// The current mode.
     pub fn mode(&self) -> ProxyMode {
         *self.mode.borrow()
+    }
+
+    /// How many bytes of server replies the proxy has thrown away (in
+    /// [`drop_replies`](Proxy::drop_replies) mode) since it started. A test can wait on this to
+    /// know that a reply really was lost.
+    pub fn dropped_reply_bytes(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     /// Closes every connection and stops listening: new connections are refused.
@@ -160,6 +169,7 @@ impl Proxy {
         let connections = Arc::clone(&self.connections);
         let upstreams = Arc::clone(&self.upstreams);
         let next_upstream = Arc::clone(&self.next_upstream);
+        let dropped = Arc::clone(&self.dropped);
         let mode = self.mode.subscribe();
         tokio::spawn(async move {
             loop {
@@ -180,6 +190,7 @@ impl Proxy {
                     Arc::clone(&upstreams),
                     first,
                     mode.clone(),
+                    Arc::clone(&dropped),
                 ));
             }
         })

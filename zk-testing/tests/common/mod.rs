@@ -2,8 +2,6 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::time::Duration;
-
 /// Whether a process with this pid exists (running or zombie), by `kill(pid, 0)`.
 pub fn process_exists(pid: u32) -> bool {
     let pid = libc::pid_t::try_from(pid).expect("pids fit pid_t");
@@ -14,20 +12,34 @@ pub fn process_exists(pid: u32) -> bool {
     std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
-/// Waits (bounded) until the process is gone; true if it went.
-pub async fn wait_until_gone(pid: u32, timeout: Duration) -> bool {
-    let deadline = tokio::time::Instant::now() + timeout;
-    while process_exists(pid) {
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    true
-}
-
 /// The command line of a live process, to check that a pid is really a JVM.
 pub fn cmdline(pid: u32) -> Option<String> {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     Some(String::from_utf8_lossy(&raw).replace('\0', " "))
+}
+
+/// Whether the process exists and is not a zombie (a zombie has exited and only waits to be
+/// reaped by its parent).
+pub fn is_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
+/// The state letter of every thread of a process (`R`, `S`, `T` for stopped, ...).
+pub fn thread_states(pid: u32) -> Vec<char> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the process exists");
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+        .filter_map(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+        })
+        .collect()
 }

@@ -291,6 +291,9 @@ impl Request for MultiReadRequest<'_> {
 }
 
 /// The result of one operation of a multi or multiRead.
+///
+/// Seen from a 3.8 server: `create` and `create2` give [`OpResult::Create`];
+/// container and TTL creates give [`OpResult::Create2`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpResult {
     /// A `create` succeeded.

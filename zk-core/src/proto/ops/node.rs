@@ -168,7 +168,11 @@ impl Encode for SetDataResponse {
     }
 }
 
-/// Checks a node's data version (op `check`). Meant for multi; the reply has no body.
+/// Checks a node's data version (op `check`); the reply has no body.
+///
+/// Use it inside a multi ([`super::MultiOp::Check`]). A ZooKeeper 3.8 server does
+/// not accept it on its own: sent alone, it gets no reply and the server drops
+/// the connection (the session itself survives). Servers from 3.9 accept it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckVersionRequest<'a> {
     /// Server path of the node.

@@ -9,6 +9,10 @@ use crate::proto::request::Request;
 use crate::proto::watch_records::{AddWatchMode, WatcherType};
 
 /// Sets a persistent (optionally recursive) watch on a path (op `addWatch`, 3.6+).
+///
+/// The server's reply carries a 4-byte ErrorResponse body (always 0) that the
+/// Java client reads and drops: `Response` is `()`, so the session must not treat
+/// bytes left after decoding as an error for this op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AddWatchRequest<'a> {
     /// Server path to watch; the node need not exist.

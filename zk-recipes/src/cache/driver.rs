@@ -1,0 +1,129 @@
+//! The loop shared by the watch-based caches: wait for the next thing to do (a
+//! connection state, a fired watch, a due retry), and keep the bookkeeping every one
+//! of them needs (whether the connection is up, whether a full re-read is owed).
+
+use futures::StreamExt;
+use tracing::debug;
+use zk_core::{Client, Code, ConnectionState, ConnectionStates, WatchedEvent};
+
+use super::resync::Resync;
+use super::watch_set::{Fired, WatchSet};
+
+/// Whether `e` says the node does not exist.
+pub(crate) fn is_no_node(e: &zk_core::Error) -> bool {
+    e.code() == Some(Code::NoNode)
+}
+
+/// The next thing a cache's task has to handle.
+#[derive(Debug)]
+pub(crate) enum Step<K> {
+    /// The client was closed: there is nothing more to follow.
+    ClientClosed,
+    /// The client's connection state changed.
+    State(ConnectionState),
+    /// A watch resolved.
+    Watch(Fired<K>),
+    /// A failed re-read is due to be tried again.
+    Retry,
+}
+
+/// Connection states, watches and the re-read schedule of one cache task.
+#[derive(Debug)]
+pub(crate) struct Driver<K> {
+    states: ConnectionStates,
+    pub watches: WatchSet<K>,
+    pub resync: Resync,
+    /// False from SUSPENDED or LOST until the connection is back: watches that fire
+    /// meanwhile are left to the full re-read that follows the reconnect, so that the
+    /// differences come after the reconnect's event, once.
+    connected: bool,
+}
+
+impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<K> {
+    /// Subscribes to `client`'s states; call it before the first read so that no
+    /// state change after that read is missed.
+    pub fn new(client: &Client) -> Self {
+        let connected = !matches!(
+            client.state(),
+            Some(ConnectionState::Suspended | ConnectionState::Lost)
+        );
+        Driver {
+            states: client.connection_states(),
+            watches: WatchSet::new(),
+            resync: Resync::new(),
+            connected,
+        }
+    }
+
+    /// Waits for the next step; connection states come first when several are ready.
+    pub async fn next(&mut self) -> Step<K> {
+        tokio::select! {
+            biased;
+            s = self.states.next() => match s {
+                Some(s) => Step::State(s),
+                None => Step::ClientClosed,
+            },
+            fired = self.watches.next() => Step::Watch(fired),
+            () = self.resync.due() => {
+                self.resync.take_due();
+                Step::Retry
+            }
+        }
+    }
+
+    /// A watch that already resolved, to handle in the same turn.
+    pub fn ready(&mut self) -> Option<Fired<K>> {
+        self.watches.ready()
+    }
+
+    /// What every cache does on a state change: SUSPENDED and LOST mark the
+    /// connection down (LOST also forgets the lost session's watches and owes a full
+    /// re-read); RECONNECTED owes a full re-read.
+    pub fn note_state(&mut self, state: ConnectionState) {
+        match state {
+            ConnectionState::Suspended => self.connected = false,
+            ConnectionState::Lost => {
+                self.connected = false;
+                self.watches.forget_all();
+                self.resync.mark();
+            }
+            ConnectionState::Reconnected => {
+                self.connected = true;
+                self.resync.mark();
+            }
+            ConnectionState::Connected | ConnectionState::ReadOnly => self.connected = true,
+        }
+    }
+
+    /// The event of a fired watch if the cache should read now; `None` when it is
+    /// left to a full re-read (the watch's session ended, or the connection is down).
+    pub fn take_event(&mut self, fired: Fired<K>) -> Option<(K, WatchedEvent)> {
+        let Fired {
+            key,
+            result,
+            superseded,
+        } = fired;
+        match result {
+            Ok(event) if self.connected => {
+                debug!(?key, event_type = ?event.event_type, "watch fired");
+                Some((key, event))
+            }
+            Ok(_) => {
+                self.resync.mark();
+                None
+            }
+            // Already replaced by a watch on the new session: nothing was missed.
+            Err(_) if superseded => None,
+            Err(e) => {
+                debug!(?key, error = %e, "watch ended with its session");
+                self.resync.mark();
+                None
+            }
+        }
+    }
+
+    /// Whether a full re-read is owed and can be made now.
+    pub fn should_resync(&self, client: &Client) -> bool {
+        self.resync.is_needed() && self.connected && client.is_connected()
+    }
+}

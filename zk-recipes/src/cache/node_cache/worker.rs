@@ -1,0 +1,147 @@
+//! The background task of a [`NodeCache`](super::NodeCache).
+
+use std::sync::Arc;
+
+use tracing::{Instrument, debug, warn};
+
+use super::{NodeCacheEvent, Shared};
+use crate::cache::ChildData;
+use crate::cache::driver::{Driver, Step, is_no_node};
+use crate::cache::events::lock;
+
+/// How often in a row the node may appear and vanish between two reads before the
+/// worker leaves it to the pending watch.
+const RACE_LIMIT: usize = 3;
+
+/// The one thing a node cache watches: the node (its data while it exists, its
+/// creation while it does not).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Node;
+
+pub(super) struct Worker {
+    shared: Arc<Shared>,
+    driver: Driver<Node>,
+    emitting: bool,
+}
+
+impl Worker {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        let driver = Driver::new(&shared.client);
+        Worker {
+            shared,
+            driver,
+            emitting: true,
+        }
+    }
+
+    /// Reads the node without sending an event (`start(true)`).
+    pub async fn initial_build(&mut self) -> zk_core::Result<()> {
+        self.emitting = false;
+        let r = self.refresh().await;
+        self.emitting = true;
+        r
+    }
+
+    /// The task's body; `first_read` unless the node was read by `initial_build`.
+    pub fn run(mut self, first_read: bool) -> impl std::future::Future<Output = ()> + Send {
+        let span = tracing::debug_span!("node_cache", path = %self.shared.path);
+        async move {
+            if first_read {
+                self.full_refresh().await;
+            }
+            loop {
+                match self.driver.next().await {
+                    Step::ClientClosed => {
+                        debug!("client closed: the cache stops following it");
+                        return;
+                    }
+                    Step::State(state) => self.driver.note_state(state),
+                    Step::Watch(fired) => {
+                        let mut next = Some(fired);
+                        let mut read = false;
+                        while let Some(fired) = next {
+                            read |= self.driver.take_event(fired).is_some();
+                            next = self.driver.ready();
+                        }
+                        if read && let Err(e) = self.refresh().await {
+                            warn!(error = %e, "reading the node failed; will try again");
+                            self.driver.resync.failed();
+                        }
+                    }
+                    Step::Retry => {}
+                }
+                if self.driver.should_resync(&self.shared.client) {
+                    self.full_refresh().await;
+                }
+            }
+        }
+        .instrument(span)
+    }
+
+    async fn full_refresh(&mut self) {
+        match self.refresh().await {
+            Ok(()) => self.driver.resync.done(),
+            Err(e) => {
+                warn!(error = %e, "reading the node failed; will try again");
+                self.driver.resync.failed();
+            }
+        }
+    }
+
+    /// Reads the node (setting a watch unless one is pending) and reports a change.
+    async fn refresh(&mut self) -> zk_core::Result<()> {
+        let client = self.shared.client.clone();
+        let path = self.shared.path.as_str();
+        for _ in 0..RACE_LIMIT {
+            let read = if self.driver.watches.is_live(&Node) {
+                client.get_data(path).await
+            } else {
+                match client.get_data(path).watched().await {
+                    Ok((data, stat, watcher)) => {
+                        self.driver.watches.add(Node, watcher);
+                        Ok((data, stat))
+                    }
+                    Err(e) => Err(e),
+                }
+            };
+            match read {
+                Ok((data, stat)) => {
+                    self.set(Some(ChildData::new(path, stat, Some(data))));
+                    return Ok(());
+                }
+                Err(e) if is_no_node(&e) => {
+                    let exists = if self.driver.watches.is_live(&Node) {
+                        client.exists(path).await?
+                    } else {
+                        let (stat, watcher) = client.exists(path).watched().await?;
+                        self.driver.watches.add(Node, watcher);
+                        stat
+                    };
+                    if exists.is_none() {
+                        self.set(None);
+                        return Ok(());
+                    }
+                    // Created in between: read it.
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn set(&self, now: Option<ChildData>) {
+        let changed = {
+            let mut current = lock(&self.shared.current);
+            let changed = match (current.as_ref(), now.as_ref()) {
+                (None, None) => false,
+                (Some(old), Some(new)) => !old.same_node(new) || old.data_changed(new),
+                _ => true,
+            };
+            *current = now.clone();
+            changed
+        };
+        if changed && self.emitting {
+            self.shared.hub.emit(NodeCacheEvent::Changed(now));
+        }
+    }
+}

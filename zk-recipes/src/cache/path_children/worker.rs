@@ -1,0 +1,259 @@
+//! The background task of a [`PathChildrenCache`](super::PathChildrenCache): it owns
+//! the watches, handles one thing at a time (a fired watch, a connection state, a due
+//! retry), and is the only writer of the cache's contents.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use tracing::{Instrument, debug, warn};
+use zk_core::ConnectionState;
+use zk_core::proto::path::join;
+
+use super::{Config, PathChildrenCacheEvent, Shared, StartMode};
+use crate::cache::ChildData;
+use crate::cache::child_data::{Change, put_fresh};
+use crate::cache::driver::{Driver, Step, is_no_node};
+use crate::cache::events::lock;
+
+/// How often in a row the watched node may vanish between an exists and a
+/// getChildren before the worker leaves it to the pending watch.
+const PARENT_RACE_LIMIT: usize = 3;
+
+/// What a pending watch is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    /// The children list of the watched node.
+    Children,
+    /// The watched node's existence, while it is missing.
+    ParentExists,
+    /// One child's data.
+    Data(String),
+}
+
+pub(super) struct Worker {
+    config: Arc<Config>,
+    shared: Arc<Shared>,
+    driver: Driver<Key>,
+    /// False during the silent initial build of `BuildInitialCache`.
+    emitting: bool,
+    /// `PostInitializedEvent` before the first complete load.
+    initialized_pending: bool,
+}
+
+impl Worker {
+    pub fn new(config: Arc<Config>, shared: Arc<Shared>) -> Self {
+        let driver = Driver::new(&config.client);
+        let initialized_pending = config.start_mode == StartMode::PostInitializedEvent;
+        Worker {
+            config,
+            shared,
+            driver,
+            emitting: true,
+            initialized_pending,
+        }
+    }
+
+    /// Loads every child without sending events (`BuildInitialCache`).
+    pub async fn initial_build(&mut self) -> zk_core::Result<()> {
+        self.emitting = false;
+        let r = self.refresh(true).await;
+        self.emitting = true;
+        r
+    }
+
+    /// The task's body: the first load (unless built already), then one step at a time.
+    pub fn run(mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let span = tracing::debug_span!("path_children_cache", path = %self.config.path);
+        async move {
+            if self.config.start_mode != StartMode::BuildInitialCache {
+                self.full_refresh().await;
+            }
+            loop {
+                match self.driver.next().await {
+                    Step::ClientClosed => {
+                        debug!("client closed: the cache stops following it");
+                        return;
+                    }
+                    Step::State(state) => self.on_state(state),
+                    Step::Watch(fired) => {
+                        let mut next = Some(fired);
+                        while let Some(fired) = next {
+                            if let Some((key, _event)) = self.driver.take_event(fired) {
+                                self.on_watch(key).await;
+                            }
+                            next = self.driver.ready();
+                        }
+                    }
+                    Step::Retry => {}
+                }
+                if self.driver.should_resync(&self.config.client) {
+                    self.full_refresh().await;
+                }
+            }
+        }
+        .instrument(span)
+    }
+
+    fn on_state(&mut self, state: ConnectionState) {
+        self.driver.note_state(state);
+        match state {
+            ConnectionState::Suspended => self.emit(PathChildrenCacheEvent::ConnectionSuspended),
+            ConnectionState::Lost => self.emit(PathChildrenCacheEvent::ConnectionLost),
+            ConnectionState::Reconnected => {
+                self.emit(PathChildrenCacheEvent::ConnectionReconnected)
+            }
+            ConnectionState::Connected | ConnectionState::ReadOnly => {}
+        }
+    }
+
+    async fn on_watch(&mut self, key: Key) {
+        let r = match key {
+            Key::Children | Key::ParentExists => self.refresh(false).await,
+            Key::Data(path) => self.load_child(&path).await,
+        };
+        if let Err(e) = r {
+            warn!(error = %e, "reading after a watch failed; the cache will be re-read");
+            self.driver.resync.failed();
+        }
+    }
+
+    /// Reads everything again and reports the differences.
+    async fn full_refresh(&mut self) {
+        match self.refresh(true).await {
+            Ok(()) => {
+                self.driver.resync.done();
+                if self.initialized_pending {
+                    self.initialized_pending = false;
+                    let children = lock(&self.shared.children).values().cloned().collect();
+                    self.emit(PathChildrenCacheEvent::Initialized(children));
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, "reading the children failed; will try again");
+                self.driver.resync.failed();
+            }
+        }
+    }
+
+    /// Reads the children list; removes the children that left and reads the ones
+    /// that arrived (every child with `force`, and any child without a data watch).
+    async fn refresh(&mut self, force: bool) -> zk_core::Result<()> {
+        for _ in 0..PARENT_RACE_LIMIT {
+            match self.read_children().await {
+                Ok(names) => return self.apply_children(names, force).await,
+                Err(e) if is_no_node(&e) => {
+                    self.remove_all();
+                    if !self.watch_parent_creation().await? {
+                        return Ok(());
+                    }
+                    // Created in between: read its children.
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn read_children(&mut self) -> zk_core::Result<Vec<String>> {
+        let client = &self.config.client;
+        let path = self.config.path.as_str();
+        if self.driver.watches.is_live(&Key::Children) {
+            return client.get_children(path).await;
+        }
+        let (names, _stat, watcher) = client.get_children(path).watched().await?;
+        self.driver.watches.add(Key::Children, watcher);
+        Ok(names)
+    }
+
+    /// Watches for the missing node to appear; true if it exists after all.
+    async fn watch_parent_creation(&mut self) -> zk_core::Result<bool> {
+        let client = &self.config.client;
+        let path = self.config.path.as_str();
+        if self.driver.watches.is_live(&Key::ParentExists) {
+            return Ok(client.exists(path).await?.is_some());
+        }
+        let (stat, watcher) = client.exists(path).watched().await?;
+        self.driver.watches.add(Key::ParentExists, watcher);
+        Ok(stat.is_some())
+    }
+
+    async fn apply_children(&mut self, names: Vec<String>, force: bool) -> zk_core::Result<()> {
+        let fresh: BTreeSet<String> = names
+            .iter()
+            .map(|name| join(&self.config.path, name))
+            .collect();
+        let gone: Vec<ChildData> = {
+            let mut children = lock(&self.shared.children);
+            let gone: Vec<String> = children
+                .keys()
+                .filter(|p| !fresh.contains(*p))
+                .cloned()
+                .collect();
+            gone.iter().filter_map(|p| children.remove(p)).collect()
+        };
+        for old in gone {
+            self.emit(PathChildrenCacheEvent::ChildRemoved(old));
+        }
+        for path in fresh {
+            let cached = lock(&self.shared.children).contains_key(&path);
+            if force || !cached || !self.driver.watches.is_live(&Key::Data(path.clone())) {
+                self.load_child(&path).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one child (setting its data watch if none is pending) and reports what
+    /// changed; a child that is gone is removed.
+    async fn load_child(&mut self, path: &str) -> zk_core::Result<()> {
+        let client = &self.config.client;
+        let key = Key::Data(path.to_string());
+        let read = if self.driver.watches.is_live(&key) {
+            client.get_data(path).await
+        } else {
+            match client.get_data(path).watched().await {
+                Ok((data, stat, watcher)) => {
+                    self.driver.watches.add(key, watcher);
+                    Ok((data, stat))
+                }
+                Err(e) => Err(e),
+            }
+        };
+        match read {
+            Ok((data, stat)) => {
+                let data = self.config.cache_data.then_some(data);
+                let fresh = ChildData::new(path, stat, data);
+                let changes = put_fresh(&mut lock(&self.shared.children), fresh);
+                for change in changes {
+                    self.emit(match change {
+                        Change::Added(d) => PathChildrenCacheEvent::ChildAdded(d),
+                        Change::Updated { new, .. } => PathChildrenCacheEvent::ChildUpdated(new),
+                        Change::Removed(d) => PathChildrenCacheEvent::ChildRemoved(d),
+                    });
+                }
+                Ok(())
+            }
+            Err(e) if is_no_node(&e) => {
+                let old = lock(&self.shared.children).remove(path);
+                if let Some(old) = old {
+                    self.emit(PathChildrenCacheEvent::ChildRemoved(old));
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn remove_all(&mut self) {
+        let all = std::mem::take(&mut *lock(&self.shared.children));
+        for (_, old) in all {
+            self.emit(PathChildrenCacheEvent::ChildRemoved(old));
+        }
+    }
+
+    fn emit(&self, event: PathChildrenCacheEvent) {
+        if self.emitting {
+            self.shared.hub.emit(event);
+        }
+    }
+}

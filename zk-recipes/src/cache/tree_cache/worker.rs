@@ -1,0 +1,298 @@
+//! The background task of a [`TreeCache`](super::TreeCache): reads subtrees (setting
+//! the watches that are not pending), compares them with the cache and reports the
+//! differences.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use tracing::{Instrument, debug, warn};
+use zk_core::proto::path::{join, parent};
+use zk_core::{ConnectionState, EventType};
+
+use super::{Shared, TreeCacheEvent};
+use crate::cache::ChildData;
+use crate::cache::child_data::{
+    Change, depth_below, in_subtree, put_fresh, subtree_keys, sync_subtree,
+};
+use crate::cache::driver::{Driver, Step, is_no_node};
+use crate::cache::events::lock;
+
+/// How often in a row the root may appear and vanish between two reads before the
+/// worker leaves it to the pending watch.
+const ROOT_RACE_LIMIT: usize = 3;
+
+/// What a pending watch is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    /// A node's data (and its deletion).
+    Data(String),
+    /// A node's children list.
+    Children(String),
+    /// The root's creation, while it is missing.
+    RootExists,
+}
+
+pub(super) struct Worker {
+    shared: Arc<Shared>,
+    driver: Driver<Key>,
+    initialized: bool,
+}
+
+impl Worker {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        let driver = Driver::new(&shared.client);
+        Worker {
+            shared,
+            driver,
+            initialized: false,
+        }
+    }
+
+    pub fn run(mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let span = tracing::debug_span!("tree_cache", path = %self.shared.root);
+        async move {
+            self.full_refresh().await;
+            loop {
+                match self.driver.next().await {
+                    Step::ClientClosed => {
+                        debug!("client closed: the cache stops following it");
+                        return;
+                    }
+                    Step::State(state) => self.on_state(state),
+                    Step::Watch(fired) => {
+                        let mut next = Some(fired);
+                        while let Some(fired) = next {
+                            if let Some((key, event)) = self.driver.take_event(fired) {
+                                self.on_watch(key, event.event_type).await;
+                            }
+                            next = self.driver.ready();
+                        }
+                    }
+                    Step::Retry => {}
+                }
+                if self.driver.should_resync(&self.shared.client) {
+                    self.full_refresh().await;
+                }
+            }
+        }
+        .instrument(span)
+    }
+
+    fn on_state(&mut self, state: ConnectionState) {
+        self.driver.note_state(state);
+        match state {
+            ConnectionState::Suspended => self.emit(TreeCacheEvent::ConnectionSuspended),
+            ConnectionState::Lost => self.emit(TreeCacheEvent::ConnectionLost),
+            ConnectionState::Reconnected => self.emit(TreeCacheEvent::ConnectionReconnected),
+            ConnectionState::Connected | ConnectionState::ReadOnly => {}
+        }
+    }
+
+    async fn on_watch(&mut self, key: Key, event_type: EventType) {
+        let r = match key {
+            Key::Data(path) if event_type == EventType::NodeDataChanged => {
+                self.reload_data(&path).await
+            }
+            Key::Children(path) if event_type == EventType::NodeChildrenChanged => {
+                self.reload_children(&path).await
+            }
+            Key::Data(path) | Key::Children(path) => self.sync(&path).await,
+            Key::RootExists => {
+                let root = self.shared.root.clone();
+                self.sync(&root).await
+            }
+        };
+        if let Err(e) = r {
+            warn!(error = %e, "reading after a watch failed; the cache will be re-read");
+            self.driver.resync.failed();
+        }
+    }
+
+    /// Reads the whole subtree again and reports the differences.
+    async fn full_refresh(&mut self) {
+        let root = self.shared.root.clone();
+        match self.sync(&root).await {
+            Ok(()) => {
+                self.driver.resync.done();
+                if !self.initialized {
+                    self.initialized = true;
+                    self.emit(TreeCacheEvent::Initialized);
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, "reading the tree failed; will try again");
+                self.driver.resync.failed();
+            }
+        }
+    }
+
+    /// Reads the subtree at `top` and makes the cache's copy of it equal to what was read.
+    async fn sync(&mut self, top: &str) -> zk_core::Result<()> {
+        let root = self.shared.root.clone();
+        if !in_subtree(&root, top) || depth_below(&root, top) > self.shared.max_depth {
+            return Ok(());
+        }
+        let parent_cached =
+            top == root || parent(top).is_some_and(|p| lock(&self.shared.nodes).contains_key(p));
+        if !parent_cached {
+            // Whatever is there will be read with its parent, when that appears.
+            self.apply(top, BTreeMap::new());
+            return Ok(());
+        }
+        for _ in 0..ROOT_RACE_LIMIT {
+            let fresh = self.walk(top).await?;
+            if top == root && fresh.is_empty() && self.watch_root_creation().await? {
+                continue; // created in between: read it
+            }
+            self.apply(top, fresh);
+            return Ok(());
+        }
+        Ok(())
+    }
+
+    /// Reads every node at and below `top` (down to the depth limit), setting each
+    /// watch that is not pending.
+    async fn walk(&mut self, top: &str) -> zk_core::Result<BTreeMap<String, ChildData>> {
+        let mut fresh = BTreeMap::new();
+        let mut stack = vec![top.to_string()];
+        while let Some(path) = stack.pop() {
+            let Some(node) = self.read_node(&path).await? else {
+                continue;
+            };
+            fresh.insert(path.clone(), node);
+            if depth_below(&self.shared.root, &path) >= self.shared.max_depth {
+                continue;
+            }
+            match self.read_children(&path).await? {
+                Some(names) => stack.extend(names.iter().map(|n| join(&path, n))),
+                // Deleted between the two reads: it and its subtree are gone.
+                None => {
+                    fresh.remove(&path);
+                }
+            }
+        }
+        Ok(fresh)
+    }
+
+    /// Reads one node's data and stat, with a data watch; `None` if it does not exist.
+    async fn read_node(&mut self, path: &str) -> zk_core::Result<Option<ChildData>> {
+        let client = &self.shared.client;
+        let key = Key::Data(path.to_string());
+        let read = if self.driver.watches.is_live(&key) {
+            client.get_data(path).await
+        } else {
+            match client.get_data(path).watched().await {
+                Ok((data, stat, watcher)) => {
+                    self.driver.watches.add(key, watcher);
+                    Ok((data, stat))
+                }
+                Err(e) => Err(e),
+            }
+        };
+        match read {
+            Ok((data, stat)) => {
+                let data = self.shared.cache_data.then_some(data);
+                Ok(Some(ChildData::new(path, stat, data)))
+            }
+            Err(e) if is_no_node(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads one node's children names, with a children watch; `None` if it does not exist.
+    async fn read_children(&mut self, path: &str) -> zk_core::Result<Option<Vec<String>>> {
+        let client = &self.shared.client;
+        let key = Key::Children(path.to_string());
+        let read = if self.driver.watches.is_live(&key) {
+            client.get_children(path).await
+        } else {
+            match client.get_children(path).watched().await {
+                Ok((names, _stat, watcher)) => {
+                    self.driver.watches.add(key, watcher);
+                    Ok(names)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        match read {
+            Ok(names) => Ok(Some(names)),
+            Err(e) if is_no_node(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Watches for the missing root to appear; true if it exists after all.
+    async fn watch_root_creation(&mut self) -> zk_core::Result<bool> {
+        let client = &self.shared.client;
+        let root = self.shared.root.as_str();
+        if self.driver.watches.is_live(&Key::RootExists) {
+            return Ok(client.exists(root).await?.is_some());
+        }
+        let (stat, watcher) = client.exists(root).watched().await?;
+        self.driver.watches.add(Key::RootExists, watcher);
+        Ok(stat.is_some())
+    }
+
+    /// A data change: read just that node; a node that is gone or was replaced is
+    /// handled as a change of its whole subtree.
+    async fn reload_data(&mut self, path: &str) -> zk_core::Result<()> {
+        let cached = lock(&self.shared.nodes).get(path).cloned();
+        let Some(cached) = cached else {
+            return self.sync(path).await;
+        };
+        match self.read_node(path).await? {
+            Some(fresh) if cached.same_node(&fresh) => {
+                let changes = put_fresh(&mut lock(&self.shared.nodes), fresh);
+                self.emit_changes(changes);
+                Ok(())
+            }
+            _ => self.sync(path).await,
+        }
+    }
+
+    /// A children change: read the list; subtrees of children that left are removed,
+    /// children that arrived are read with their subtrees.
+    async fn reload_children(&mut self, path: &str) -> zk_core::Result<()> {
+        if !lock(&self.shared.nodes).contains_key(path) {
+            return self.sync(path).await;
+        }
+        let Some(names) = self.read_children(path).await? else {
+            return self.sync(path).await;
+        };
+        let fresh: BTreeSet<String> = names.iter().map(|n| join(path, n)).collect();
+        let cached: Vec<String> = subtree_keys(&lock(&self.shared.nodes), path)
+            .into_iter()
+            .filter(|p| p != "/" && parent(p) == Some(path))
+            .collect();
+        for gone in cached.iter().filter(|p| !fresh.contains(*p)) {
+            self.apply(gone, BTreeMap::new());
+        }
+        for child in fresh {
+            let known = lock(&self.shared.nodes).contains_key(&child);
+            if !known {
+                self.sync(&child).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the cached subtree at `top` equal to `fresh` and reports the differences.
+    fn apply(&mut self, top: &str, fresh: BTreeMap<String, ChildData>) {
+        let changes = sync_subtree(&mut lock(&self.shared.nodes), top, fresh);
+        self.emit_changes(changes);
+    }
+
+    fn emit_changes(&self, changes: Vec<Change>) {
+        for change in changes {
+            self.emit(match change {
+                Change::Added(d) => TreeCacheEvent::NodeAdded(d),
+                Change::Updated { new, .. } => TreeCacheEvent::NodeUpdated(new),
+                Change::Removed(d) => TreeCacheEvent::NodeRemoved(d),
+            });
+        }
+    }
+
+    fn emit(&self, event: TreeCacheEvent) {
+        self.shared.hub.emit(event);
+    }
+}

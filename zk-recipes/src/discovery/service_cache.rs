@@ -1,0 +1,213 @@
+//! `ServiceCache`: the instances of one service, kept in memory and up to date.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use futures::Stream;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use zk_core::proto::path::{join, validate_path};
+use zk_core::{Client, ConnectionState};
+
+use super::cache_loop;
+use super::service_discovery::DiscoveryInner;
+use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance};
+
+/// The cached list: shared, immutable snapshots.
+pub type InstanceList<T> = Arc<Vec<Arc<ServiceInstance<T>>>>;
+
+/// What a [`ServiceCache`] reports, as Curator's `ServiceCacheListener`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceCacheEvent {
+    /// The list of instances changed (an instance was added, removed or updated).
+    /// Not sent for the initial load.
+    Changed,
+    /// The client's connection state changed.
+    ConnectionStateChanged(ConnectionState),
+}
+
+/// The instances of one service, held in memory: [`instances`](Self::instances) does
+/// no I/O.
+///
+/// Kept current by a [`PathChildrenCache`](crate::cache::PathChildrenCache) on
+/// `basePath/name`, which re-reads in full after a reconnection and on a new session. Nodes whose data
+/// is not an instance are left out (with a warning). As Curator's `ServiceCache`, it
+/// creates `basePath/name` as a container node if it is missing.
+#[derive(Debug)]
+pub struct ServiceCache<T: Payload> {
+    inner: Arc<CacheInner<T>>,
+}
+
+/// What the cache handle, its task and the discovery share.
+#[derive(Debug)]
+pub(crate) struct CacheInner<T: Payload> {
+    pub(crate) client: Client,
+    pub(crate) name: String,
+    pub(crate) path: String,
+    pub(crate) serializer: JsonInstanceSerializer,
+    pub(crate) instances: watch::Sender<InstanceList<T>>,
+    /// Set once the first full load is done (or `Err` with why it failed).
+    pub(crate) initialized: watch::Sender<Option<Result<(), zk_core::Error>>>,
+    listeners: Mutex<Vec<mpsc::UnboundedSender<ServiceCacheEvent>>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+    started: AtomicBool,
+    closed: AtomicBool,
+}
+
+impl<T: Payload> ServiceCache<T> {
+    /// Starts the cache and waits for the first load of the list. If the first load
+    /// fails (say, no connection in time), its error is returned and the cache keeps
+    /// trying in the background.
+    pub async fn start(&self) -> Result<(), DiscoveryError> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(DiscoveryError::Closed);
+        }
+        if self.inner.started.swap(true, Ordering::AcqRel) {
+            return Err(DiscoveryError::AlreadyStarted);
+        }
+        let mut initialized = self.inner.initialized.subscribe();
+        let task = tokio::spawn(cache_loop::run(self.inner.clone()));
+        *lock(&self.inner.task) = Some(task);
+        let outcome = initialized
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| DiscoveryError::Closed)?
+            .clone();
+        match outcome {
+            Some(Err(e)) => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The instances now, in node-name order. No I/O.
+    pub fn instances(&self) -> InstanceList<T> {
+        self.inner.instances.borrow().clone()
+    }
+
+    /// A receiver of the list that also lets you wait for the next change.
+    pub fn instances_watch(&self) -> watch::Receiver<InstanceList<T>> {
+        self.inner.instances.subscribe()
+    }
+
+    /// Change and connection events from now on; the stream ends when the cache closes.
+    pub fn events(&self) -> ServiceCacheEvents {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if !self.inner.closed.load(Ordering::Acquire) {
+            lock(&self.inner.listeners).push(tx);
+        }
+        ServiceCacheEvents { rx }
+    }
+
+    /// The service's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Stops the cache's task and ends its event streams. Closing twice does nothing.
+    pub async fn close(&self) {
+        self.inner.close().await;
+    }
+}
+
+impl<T: Payload> Drop for ServiceCache<T> {
+    fn drop(&mut self) {
+        self.inner.stop();
+    }
+}
+
+impl<T: Payload> CacheInner<T> {
+    /// Sends an event to every live listener.
+    pub(crate) fn emit(&self, event: ServiceCacheEvent) {
+        lock(&self.listeners).retain(|tx| tx.send(event).is_ok());
+    }
+
+    pub(crate) async fn close(&self) {
+        self.stop();
+        let task = lock(&self.task).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    fn stop(&self) {
+        self.closed.store(true, Ordering::Release);
+        if let Some(task) = lock(&self.task).as_ref() {
+            task.abort();
+        }
+        lock(&self.listeners).clear();
+        self.initialized.send_if_modified(|init| {
+            let unset = init.is_none();
+            if unset {
+                *init = Some(Err(zk_core::Error::Closed));
+            }
+            unset
+        });
+    }
+}
+
+/// The stream returned by [`ServiceCache::events`].
+#[derive(Debug)]
+pub struct ServiceCacheEvents {
+    rx: mpsc::UnboundedReceiver<ServiceCacheEvent>,
+}
+
+impl Stream for ServiceCacheEvents {
+    type Item = ServiceCacheEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// Builds a [`ServiceCache`]: `discovery.service_cache_builder().name("api").build()?`.
+#[derive(Debug)]
+#[must_use]
+pub struct ServiceCacheBuilder<T: Payload> {
+    discovery: Arc<DiscoveryInner<T>>,
+    name: Option<String>,
+}
+
+impl<T: Payload> ServiceCacheBuilder<T> {
+    pub(crate) fn new(discovery: Arc<DiscoveryInner<T>>) -> Self {
+        ServiceCacheBuilder {
+            discovery,
+            name: None,
+        }
+    }
+
+    /// The service's name (required).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Builds the cache (not started); the discovery's `close()` closes it too.
+    pub fn build(self) -> Result<ServiceCache<T>, DiscoveryError> {
+        if self.discovery.is_closed() {
+            return Err(DiscoveryError::Closed);
+        }
+        let name = self.name.ok_or(DiscoveryError::Missing("name"))?;
+        let path = join(&self.discovery.base_path, &name);
+        validate_path(&path, false).map_err(zk_core::Error::from)?;
+        let inner = Arc::new(CacheInner {
+            client: self.discovery.client.clone(),
+            name,
+            path,
+            serializer: self.discovery.serializer,
+            instances: watch::Sender::new(Arc::new(Vec::new())),
+            initialized: watch::Sender::new(None),
+            listeners: Mutex::new(Vec::new()),
+            task: Mutex::new(None),
+            started: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        });
+        self.discovery.track_cache(&inner);
+        Ok(ServiceCache { inner })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

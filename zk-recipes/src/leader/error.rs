@@ -1,0 +1,21 @@
+//! The one error type of the leader recipes.
+
+/// Why a leader-election call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LeaderError {
+    /// `start()` was called on a recipe that was already started (or closed).
+    #[error("the recipe was already started")]
+    AlreadyStarted,
+    /// The call needs a started recipe.
+    #[error("the recipe has not been started")]
+    NotStarted,
+    /// The recipe was closed.
+    #[error("the recipe is closed")]
+    Closed,
+    /// A ZooKeeper operation failed (including a malformed election path).
+    #[error(transparent)]
+    Zk(#[from] zk_core::Error),
+}
+
+/// The result of a leader-election call.
+pub type Result<T, E = LeaderError> = std::result::Result<T, E>;

@@ -1,0 +1,17 @@
+//! Nodes that look after themselves.
+//!
+//! - [`PersistentNode`]: a node (usually ephemeral) that is created again after it is
+//!   deleted, after its session expires and whenever a reconnection finds it missing.
+//!
+//! Internals: `keeper` is the background task, `ownership` decides what to do with a
+//! node found at the path, `shared` is the state the handle and the task share.
+
+mod keeper;
+mod ownership;
+mod persistent_node;
+mod shared;
+
+pub use persistent_node::PersistentNode;
+
+pub(crate) use keeper::backoff;
+pub(crate) use shared::{DataHook, NodeOptions};

@@ -1,0 +1,368 @@
+//! PersistentNode on a real ZooKeeper: creation, re-creation after deletion and after
+//! session expiry (once per loss), data updates, protected sequential names, leftovers
+//! of other sessions, rival owners, and close.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use zk_core::{ConnectionState, CreateMode, Error};
+use zk_recipes::PersistentNode;
+
+const QUIET: Duration = Duration::from_millis(1500);
+
+#[tokio::test]
+async fn ephemeral_node_is_created_and_close_deletes_it() {
+    let server = start_server().await;
+    let client = connect(&server.connect_string()).await;
+    let observer = connect(&server.connect_string()).await;
+    let node = PersistentNode::new(
+        client.clone(),
+        CreateMode::Ephemeral,
+        false,
+        "/pn/a/b",
+        b"one".to_vec(),
+    )
+    .expect("valid node");
+    assert!(matches!(
+        node.wait_for_initial_create(Duration::from_millis(10))
+            .await,
+        Err(Error::InvalidArgument(_))
+    ));
+    assert_eq!(node.actual_path(), None);
+
+    node.start().expect("start");
+    assert!(matches!(node.start(), Err(Error::InvalidArgument(_))));
+    assert!(
+        node.wait_for_initial_create(DEADLINE)
+            .await
+            .expect("started")
+    );
+    assert_eq!(node.actual_path().as_deref(), Some("/pn/a/b"));
+
+    let (data, stat) = observer.get_data("/pn/a/b").await.expect("node exists");
+    assert_eq!(&data[..], b"one");
+    assert_eq!(stat.ephemeral_owner, client.session_id());
+    // Missing parents are containers, as in Curator.
+    let (_, parent) = observer.get_data("/pn/a").await.expect("parent exists");
+    assert_eq!(parent.ephemeral_owner, 0);
+
+    node.close().await.expect("close");
+    assert_eq!(
+        stat_of(&observer, "/pn/a/b").await,
+        None,
+        "close deletes the node"
+    );
+    assert_eq!(node.actual_path(), None);
+    assert!(matches!(node.start(), Err(Error::Closed)));
+    node.close().await.expect("closing twice is fine");
+}
+
+#[tokio::test]
+async fn deleted_node_is_created_again_exactly_once() {
+    let server = start_server().await;
+    let client = connect(&server.connect_string()).await;
+    let observer = connect(&server.connect_string()).await;
+    let mut counter = CreateCounter::start(&observer, "/pn").await;
+    let node = PersistentNode::new(
+        client.clone(),
+        CreateMode::Ephemeral,
+        false,
+        "/pn/x",
+        b"d".to_vec(),
+    )
+    .unwrap();
+    node.start().unwrap();
+    assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
+    assert_eq!(counter.creates_of("/pn/x", Duration::ZERO).await, 1);
+    let before = stat_of(&observer, "/pn/x").await.expect("created");
+
+    observer.delete("/pn/x").await.expect("delete");
+    let after = eventually("node re-created", || async {
+        stat_of(&observer, "/pn/x")
+            .await
+            .filter(|s| s.czxid != before.czxid)
+    })
+    .await;
+    assert_eq!(after.ephemeral_owner, client.session_id());
+    assert_eq!(
+        counter.creates_of("/pn/x", QUIET).await,
+        1,
+        "one create per deletion"
+    );
+    node.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn expired_session_node_is_created_again_exactly_once() {
+    let server = start_server().await;
+    let connect_string = server.connect_string();
+    let client = connect(&connect_string).await;
+    let observer = connect(&connect_string).await;
+    let mut counter = CreateCounter::start(&observer, "/pn").await;
+    let node = PersistentNode::new(
+        client.clone(),
+        CreateMode::Ephemeral,
+        false,
+        "/pn/e",
+        b"e".to_vec(),
+    )
+    .unwrap();
+    node.start().unwrap();
+    assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
+    assert_eq!(counter.creates_of("/pn/e", Duration::ZERO).await, 1);
+    let before = stat_of(&observer, "/pn/e").await.unwrap();
+
+    let mut states = client.connection_states();
+    let old_session = expire_session(&connect_string, &client).await;
+    wait_for_state(&mut states, ConnectionState::Lost).await;
+    wait_for_state(&mut states, ConnectionState::Reconnected).await;
+    let after = eventually("node re-created on the new session", || async {
+        stat_of(&observer, "/pn/e")
+            .await
+            .filter(|s| s.czxid != before.czxid)
+    })
+    .await;
+    assert_ne!(after.ephemeral_owner, old_session);
+    assert_eq!(after.ephemeral_owner, client.session_id());
+    assert_eq!(
+        counter.creates_of("/pn/e", QUIET).await,
+        1,
+        "one create per session loss"
+    );
+    assert_eq!(
+        observer
+            .get_children("/pn")
+            .await
+            .unwrap()
+            .iter()
+            .filter(|c| !c.starts_with("zz-"))
+            .count(),
+        1
+    );
+    node.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn set_data_updates_the_node_and_later_re_creations() {
+    let server = start_server().await;
+    let client = connect(&server.connect_string()).await;
+    let observer = connect(&server.connect_string()).await;
+    let node = PersistentNode::new(
+        client.clone(),
+        CreateMode::Ephemeral,
+        false,
+        "/pn/d",
+        b"v1".to_vec(),
+    )
+    .unwrap();
+    // Data set before the first create is what the create writes.
+    node.set_data(b"v2".to_vec()).await.unwrap();
+    node.start().unwrap();
+    assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
+    assert_eq!(&observer.get_data("/pn/d").await.unwrap().0[..], b"v2");
+
+    node.set_data(b"v3".to_vec()).await.unwrap();
+    assert_eq!(&node.get_data()[..], b"v3");
+    assert_eq!(&observer.get_data("/pn/d").await.unwrap().0[..], b"v3");
+
+    let before = stat_of(&observer, "/pn/d").await.unwrap();
+    observer.delete("/pn/d").await.unwrap();
+    let data = eventually("re-created with the latest data", || async {
+        match observer.get_data("/pn/d").await {
+            Ok((data, stat)) if stat.czxid != before.czxid => Some(data),
+            _ => None,
+        }
+    })
+    .await;
+    assert_eq!(&data[..], b"v3");
+    node.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn protected_sequential_node_keeps_its_name_when_re_created() {
+    let server = start_server().await;
+    let client = connect(&server.connect_string()).await;
+    let observer = connect(&server.connect_string()).await;
+    let node = PersistentNode::new(
+        client.clone(),
+        CreateMode::EphemeralSequential,
+        true,
+        "/pn/seq/w-",
+        b"s".to_vec(),
+    )
+    .unwrap();
+    node.start().unwrap();
+    assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
+    let path = node.actual_path().expect("named by the server");
+    let name = path.strip_prefix("/pn/seq/").unwrap();
+    assert!(name.starts_with("_c_"), "protected name: {name}");
+    assert!(
+        zk_core::proto::path::sequence_of(name).is_some(),
+        "sequential name: {name}"
+    );
+    let before = stat_of(&observer, &path).await.unwrap();
+
+    observer.delete(&path).await.unwrap();
+    let after = eventually("re-created under the same name", || async {
+        stat_of(&observer, &path)
+            .await
+            .filter(|s| s.czxid != before.czxid)
+    })
+    .await;
+    assert_eq!(after.ephemeral_owner, client.session_id());
+    assert_eq!(node.actual_path().as_deref(), Some(path.as_str()));
+    assert_eq!(
+        observer.get_children("/pn/seq").await.unwrap(),
+        vec![name.to_string()]
+    );
+    node.close().await.unwrap();
+    assert!(observer.get_children("/pn/seq").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn leftover_ephemeral_of_another_session_is_replaced() {
+    let server = start_server().await;
+    let client = connect(&server.connect_string()).await;
+    let other = connect(&server.connect_string()).await;
+    other
+        .create("/pn/left", b"stale")
+        .mode(CreateMode::Ephemeral)
+        .create_parents()
+        .await
+        .unwrap();
+    let node = PersistentNode::new(
+        client.clone(),
+        CreateMode::Ephemeral,
+        false,
+        "/pn/left",
+        b"fresh".to_vec(),
+    )
+    .unwrap();
+    node.start().unwrap();
+    assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
+    let (data, stat) = other.get_data("/pn/left").await.unwrap();
+    assert_eq!(stat.ephemeral_owner, client.session_id());
+    assert_eq!(&data[..], b"fresh");
+    node.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn persistent_mode_adopts_an_existing_node() {
+    let server = start_server().await;
+    let client = connect(&server.connect_string()).await;
+    let observer = connect(&server.connect_string()).await;
+    observer
+        .create("/pn/p", b"old")
+        .create_parents()
+        .await
+        .unwrap();
+    let before = stat_of(&observer, "/pn/p").await.unwrap();
+    let node = PersistentNode::new(
+        client.clone(),
+        CreateMode::Persistent,
+        false,
+        "/pn/p",
+        b"new".to_vec(),
+    )
+    .unwrap();
+    node.start().unwrap();
+    assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
+    let (data, stat) = observer.get_data("/pn/p").await.unwrap();
+    assert_eq!(&data[..], b"new");
+    assert_eq!(stat.czxid, before.czxid, "kept, not re-created");
+    node.close().await.unwrap();
+    assert_eq!(stat_of(&observer, "/pn/p").await, None);
+}
+
+#[tokio::test]
+async fn rival_owners_of_one_path_settle_instead_of_fighting() {
+    let server = start_server().await;
+    let a = connect(&server.connect_string()).await;
+    let b = connect(&server.connect_string()).await;
+    let observer = connect(&server.connect_string()).await;
+    let mut counter = CreateCounter::start(&observer, "/pn").await;
+    let first = PersistentNode::new(
+        a.clone(),
+        CreateMode::Ephemeral,
+        false,
+        "/pn/r",
+        b"a".to_vec(),
+    )
+    .unwrap();
+    first.start().unwrap();
+    assert!(first.wait_for_initial_create(DEADLINE).await.unwrap());
+    let second = PersistentNode::new(
+        b.clone(),
+        CreateMode::Ephemeral,
+        false,
+        "/pn/r",
+        b"b".to_vec(),
+    )
+    .unwrap();
+    second.start().unwrap();
+    // One take-over each at most, then one side yields: a handful of creates, not a loop.
+    let creates = counter.creates_of("/pn/r", Duration::from_secs(3)).await;
+    assert!((1..=3).contains(&creates), "creates: {creates}");
+    let settled = stat_of(&observer, "/pn/r")
+        .await
+        .expect("one of them holds it");
+    assert_eq!(
+        counter.creates_of("/pn/r", QUIET).await,
+        0,
+        "no more creates once settled"
+    );
+    assert_eq!(
+        stat_of(&observer, "/pn/r").await.unwrap().czxid,
+        settled.czxid
+    );
+    assert!(first.is_held() != second.is_held(), "exactly one holder");
+    first.close().await.unwrap();
+    second.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn server_paused_past_the_session_timeout_re_creates_once() {
+    let mut server = start_server().await;
+    let client = connect(&server.connect_string()).await;
+    let observer = connect(&server.connect_string()).await;
+    let node = PersistentNode::new(
+        client.clone(),
+        CreateMode::Ephemeral,
+        false,
+        "/pn/z",
+        b"z".to_vec(),
+    )
+    .unwrap();
+    node.start().unwrap();
+    assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
+    let before = stat_of(&observer, "/pn/z").await.unwrap();
+
+    let mut states = client.connection_states();
+    server.pause().unwrap();
+    // The client gives the session up itself once the session timeout passes while
+    // suspended; the server (frozen) has not expired it yet.
+    wait_for_state(&mut states, ConnectionState::Lost).await;
+    server.resume().unwrap();
+    wait_for_state(&mut states, ConnectionState::Reconnected).await;
+
+    let observer = connect(&server.connect_string()).await;
+    let after = eventually("node re-created on the new session", || async {
+        stat_of(&observer, "/pn/z")
+            .await
+            .filter(|s| s.czxid != before.czxid && s.ephemeral_owner == client.session_id())
+    })
+    .await;
+    let mut counter = CreateCounter::start(&observer, "/pn").await;
+    assert_eq!(
+        counter.creates_of("/pn/z", QUIET).await,
+        0,
+        "no create after the re-creation"
+    );
+    assert_eq!(
+        stat_of(&observer, "/pn/z").await.unwrap().czxid,
+        after.czxid
+    );
+    node.close().await.unwrap();
+}
