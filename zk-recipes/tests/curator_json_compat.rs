@@ -10,88 +10,46 @@
 //! libcurator-client-java libjackson2-databind-java libjackson2-core-java
 //! libjackson2-annotations-java libguava-java libslf4j-java), installed by `scripts/setup`.
 
+mod support;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use serde_json::{Value, json};
+use support::java::JavaHelper;
 use zk_recipes::{JsonInstanceSerializer, ServiceInstance, ServiceType, UriSpec};
 
-const JAVA_DIR: &str = "/usr/share/java";
-const JARS: &[&str] = &[
-    "curator-x-discovery.jar",
-    "curator-framework.jar",
-    "curator-client.jar",
-    "jackson-databind.jar",
-    "jackson-core.jar",
-    "jackson-annotations.jar",
-    "guava.jar",
-    "slf4j-api.jar",
-];
-const SETUP_HINT: &str = "run scripts/setup (Debian packages: default-jdk-headless \
+/// Curator's own `JsonInstanceSerializer`, driven over stdin/stdout.
+static CURATOR_JSON: JavaHelper = JavaHelper::new(
+    "CuratorJson",
+    &[
+        "curator-x-discovery.jar",
+        "curator-framework.jar",
+        "curator-client.jar",
+        "jackson-databind.jar",
+        "jackson-core.jar",
+        "jackson-annotations.jar",
+        "guava.jar",
+        "slf4j-api.jar",
+    ],
+    "run scripts/setup (Debian packages: default-jdk-headless \
     libcurator-discovery-java libcurator-framework-java libcurator-client-java \
     libjackson2-databind-java libjackson2-core-java libjackson2-annotations-java \
-    libguava-java libslf4j-java)";
-
-/// The class path with the compiled helper, built once per test process.
-fn classpath() -> &'static str {
-    static CLASSPATH: OnceLock<String> = OnceLock::new();
-    CLASSPATH.get_or_init(|| {
-        let mut jars = Vec::new();
-        for jar in JARS {
-            let path = Path::new(JAVA_DIR).join(jar);
-            assert!(
-                path.exists(),
-                "{} is missing: the Curator compatibility test needs it; {SETUP_HINT}",
-                path.display()
-            );
-            jars.push(path);
-        }
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("curator_json_compat");
-        std::fs::create_dir_all(&out).expect("create the class output directory under target/tmp");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/CuratorJson.java");
-        let jar_path = std::env::join_paths(&jars).expect("jar paths contain no ':'");
-        let compiled = Command::new("javac")
-            .arg("-d")
-            .arg(&out)
-            .arg("-cp")
-            .arg(&jar_path)
-            .arg(&source)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run javac ({e}); {SETUP_HINT}"));
-        assert!(
-            compiled.status.success(),
-            "javac failed on {}:\n{}",
-            source.display(),
-            String::from_utf8_lossy(&compiled.stderr)
-        );
-        // slf4j-nop silences "no SLF4J binding" noise when present; it is optional.
-        let mut all = vec![out];
-        all.extend(jars);
-        let nop = Path::new(JAVA_DIR).join("slf4j-nop.jar");
-        if nop.exists() {
-            all.push(nop);
-        }
-        std::env::join_paths(all)
-            .expect("paths contain no ':'")
-            .into_string()
-            .expect("class path is UTF-8")
-    })
-}
+    libguava-java libslf4j-java)",
+);
 
 /// Runs the helper in `mode` with `input` on stdin and returns its stdout.
 fn curator(mode: &str, input: &[u8]) -> Vec<u8> {
     let mut child = Command::new("java")
         .arg("-cp")
-        .arg(classpath())
-        .arg("CuratorJson")
+        .arg(CURATOR_JSON.classpath())
+        .arg(CURATOR_JSON.class())
         .arg(mode)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run java ({e}); {SETUP_HINT}"));
+        .unwrap_or_else(|e| panic!("cannot run java ({e}); {}", CURATOR_JSON.setup_hint()));
     child
         .stdin
         .take()

@@ -2,13 +2,13 @@
 //! node, node modes, close semantics, re-registration after expiry and deletion (once
 //! per loss), leftovers of other sessions, caches and providers served from memory.
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use futures::StreamExt;
+use support::*;
 use zk_core::{Client, ConnectionState, CreateMode};
 use zk_recipes::{
     DiscoveryError, DownInstancePolicy, JsonInstanceSerializer, RoundRobin, ServiceCacheEvent,
@@ -53,7 +53,7 @@ async fn discovery(client: &Client, this: Option<ServiceInstance>) -> ServiceDis
 
 #[tokio::test]
 async fn register_query_update_unregister() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let me = instance("api.user", "i-1", 8080);
     let discovery = discovery(&client, Some(me.clone())).await;
@@ -140,7 +140,7 @@ async fn register_query_update_unregister() {
 
 #[tokio::test]
 async fn builder_refuses_missing_settings() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     assert!(matches!(
         ServiceDiscovery::<serde_json::Value>::builder()
@@ -165,7 +165,7 @@ async fn builder_refuses_missing_settings() {
 
 #[tokio::test]
 async fn node_holds_curators_json_byte_for_byte() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let me = instance("api.user", "json-1", 8080);
     let discovery = discovery(&client, Some(me.clone())).await;
@@ -201,7 +201,7 @@ async fn node_holds_curators_json_byte_for_byte() {
 
 #[tokio::test]
 async fn node_modes_follow_the_service_type_and_close_keeps_static_and_permanent() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let discovery = discovery(&client, None).await;
@@ -284,7 +284,7 @@ async fn discovery_for(client: &Client) -> ServiceDiscovery {
 
 #[tokio::test]
 async fn session_expiry_reregisters_the_instance_exactly_once() {
-    let server = start_server().await;
+    let server = server().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let observer = connect(&connect_string).await;
@@ -329,7 +329,7 @@ async fn session_expiry_reregisters_the_instance_exactly_once() {
 
 #[tokio::test]
 async fn deleted_instance_node_is_registered_again() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let mut counter = CreateCounter::start(&observer, "/services").await;
@@ -355,7 +355,7 @@ async fn deleted_instance_node_is_registered_again() {
 
 #[tokio::test]
 async fn leftover_node_of_another_session_is_replaced_by_ours() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let previous_life = connect(&server.connect_string()).await;
     let me = instance("api.user", "left-1", 8080);
@@ -393,7 +393,7 @@ async fn leftover_node_of_another_session_is_replaced_by_ours() {
 
 #[tokio::test]
 async fn service_cache_follows_adds_updates_and_removals() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let other_client = connect(&server.connect_string()).await;
     let discovery = discovery(&client, Some(instance("api.user", "c-1", 1))).await;
@@ -465,7 +465,7 @@ async fn next_changed(events: &mut zk_recipes::ServiceCacheEvents) {
 
 #[tokio::test]
 async fn cache_reports_connection_states_and_reloads_after_expiry() {
-    let server = start_server().await;
+    let server = server().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let other_client = connect(&connect_string).await;
@@ -516,7 +516,7 @@ async fn cache_reports_connection_states_and_reloads_after_expiry() {
 
 #[tokio::test]
 async fn provider_serves_from_memory_even_while_the_server_is_paused() {
-    let mut server = start_server().await;
+    let mut server = server().await;
     let client = connect(&server.connect_string()).await;
     let discovery = discovery(&client, None).await;
     for (id, port) in [("p-1", 1), ("p-2", 2), ("p-3", 3)] {
@@ -567,7 +567,7 @@ async fn provider_serves_from_memory_even_while_the_server_is_paused() {
 
 #[tokio::test]
 async fn watch_instances_adopts_data_written_by_others() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let admin = connect(&server.connect_string()).await;
     let me = instance("api.user", "w-1", 8080);
@@ -607,7 +607,7 @@ async fn watch_instances_adopts_data_written_by_others() {
 
 #[tokio::test]
 async fn a_closed_client_fails_registration_and_cache_start_instead_of_hanging() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let discovery = discovery(&client, None).await;
     client.close().await;
@@ -644,7 +644,7 @@ async fn a_closed_client_fails_registration_and_cache_start_instead_of_hanging()
 
 #[tokio::test]
 async fn reconnection_on_the_same_session_leaves_the_registration_alone() {
-    let mut server = start_server().await;
+    let mut server = server().await;
     let client = connect(&server.connect_string()).await;
     let me = instance("api.user", "same-1", 8080);
     let discovery = discovery(&client, Some(me)).await;
@@ -669,7 +669,7 @@ async fn reconnection_on_the_same_session_leaves_the_registration_alone() {
 
 #[tokio::test]
 async fn dynamic_sequential_instance_keeps_its_node_name_across_expiry() {
-    let server = start_server().await;
+    let server = server().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let observer = connect(&connect_string).await;

@@ -2,11 +2,11 @@
 //! session expiry (once per loss), data updates, protected sequential names, leftovers
 //! of other sessions, rival owners, and close.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::*;
+use support::*;
 use zk_core::{ConnectionState, CreateMode, Error};
 use zk_recipes::PersistentNode;
 
@@ -14,7 +14,7 @@ const QUIET: Duration = Duration::from_millis(1500);
 
 #[tokio::test]
 async fn ephemeral_node_is_created_and_close_deletes_it() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(
@@ -61,7 +61,7 @@ async fn ephemeral_node_is_created_and_close_deletes_it() {
 
 #[tokio::test]
 async fn deleted_node_is_created_again_exactly_once() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let mut counter = CreateCounter::start(&observer, "/pn").await;
@@ -96,7 +96,7 @@ async fn deleted_node_is_created_again_exactly_once() {
 
 #[tokio::test]
 async fn expired_session_node_is_created_again_exactly_once() {
-    let server = start_server().await;
+    let server = server().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let observer = connect(&connect_string).await;
@@ -146,7 +146,7 @@ async fn expired_session_node_is_created_again_exactly_once() {
 
 #[tokio::test]
 async fn set_data_updates_the_node_and_later_re_creations() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(
@@ -182,7 +182,7 @@ async fn set_data_updates_the_node_and_later_re_creations() {
 
 #[tokio::test]
 async fn protected_sequential_node_keeps_its_name_when_re_created() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(
@@ -223,7 +223,7 @@ async fn protected_sequential_node_keeps_its_name_when_re_created() {
 
 #[tokio::test]
 async fn leftover_ephemeral_of_another_session_is_replaced() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let other = connect(&server.connect_string()).await;
     other
@@ -250,7 +250,7 @@ async fn leftover_ephemeral_of_another_session_is_replaced() {
 
 #[tokio::test]
 async fn persistent_mode_adopts_an_existing_node() {
-    let server = start_server().await;
+    let server = server().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     observer
@@ -278,7 +278,7 @@ async fn persistent_mode_adopts_an_existing_node() {
 
 #[tokio::test]
 async fn rival_owners_of_one_path_settle_instead_of_fighting() {
-    let server = start_server().await;
+    let server = server().await;
     let a = connect(&server.connect_string()).await;
     let b = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
@@ -324,7 +324,7 @@ async fn rival_owners_of_one_path_settle_instead_of_fighting() {
 
 #[tokio::test]
 async fn server_paused_past_the_session_timeout_re_creates_once() {
-    let mut server = start_server().await;
+    let mut server = server().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(
