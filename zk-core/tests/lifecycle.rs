@@ -12,10 +12,6 @@ use zk_core::{
 };
 use zk_testing::{Proxy, ServerConfig, TestingServer, expire_session, four_letter_word};
 
-async fn server() -> TestingServer {
-    TestingServer::start().await.expect("ZooKeeper starts")
-}
-
 async fn ephemeral(s: &Session, name: &str) -> String {
     s.create(
         &unique(name),

@@ -26,10 +26,6 @@ async fn server() -> TestingServer {
         .expect("ZooKeeper starts")
 }
 
-fn open() -> Vec<Acl> {
-    vec![Acl::open_unsafe()]
-}
-
 fn server_code(e: &Error) -> Option<Code> {
     match e {
         Error::Server { code, .. } => Some(*code),

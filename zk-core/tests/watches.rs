@@ -12,11 +12,7 @@ use zk_core::{
     AddWatchMode, Code, Error, EventType, KeeperState, PersistentWatch, SessionEvent, WatchedEvent,
     WatcherType,
 };
-use zk_testing::{Proxy, TestingServer};
-
-async fn server() -> TestingServer {
-    TestingServer::start().await.expect("ZooKeeper starts")
-}
+use zk_testing::Proxy;
 
 /// The next event of a persistent watch, within the deadline.
 async fn next(w: &mut PersistentWatch) -> WatchedEvent {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use zk_core::{Acl, CreateMode, Session, SessionConfig, SessionEvent, SessionEvents};
+use zk_testing::TestingServer;
 
 /// The bound on any single wait that should be quick on a healthy machine.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -16,6 +17,16 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 /// The session timeout most tests use: long enough not to expire on a busy machine,
 /// short enough that a reconnect is quick.
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A standalone server on loopback with zk-testing's defaults.
+pub async fn server() -> TestingServer {
+    TestingServer::start().await.expect("ZooKeeper starts")
+}
+
+/// The ACL that lets anyone do anything (`world:anyone`, all permissions).
+pub fn open() -> Vec<Acl> {
+    vec![Acl::open_unsafe()]
+}
 
 /// Sends the crate's tracing to the test output when `RUST_LOG` asks for it.
 pub fn init_tracing() {
