@@ -299,12 +299,7 @@ async fn session_expiry_reregisters_the_instance_exactly_once() {
     let old_session = expire_session(&connect_string, &client).await;
     wait_for_state(&mut states, ConnectionState::Lost).await;
     wait_for_state(&mut states, ConnectionState::Reconnected).await;
-    let after = eventually("instance re-registered", || async {
-        stat_of(&observer, path)
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
-    .await;
+    let (_, after) = recreated("instance re-registered", &observer, path, &before).await;
     assert_ne!(after.ephemeral_owner, old_session);
     assert_eq!(after.ephemeral_owner, client.session_id());
     assert_eq!(
@@ -340,12 +335,7 @@ async fn deleted_instance_node_is_registered_again() {
     assert_eq!(counter.creates_of(path, Duration::ZERO).await, 1);
 
     observer.delete(path).await.unwrap();
-    let after = eventually("instance re-created", || async {
-        stat_of(&observer, path)
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
-    .await;
+    let (_, after) = recreated("instance re-created", &observer, path, &before).await;
     assert_eq!(after.ephemeral_owner, client.session_id());
     assert_eq!(counter.creates_of(path, QUIET).await, 1);
     let (bytes, _) = observer.get_data(path).await.unwrap();
@@ -594,13 +584,7 @@ async fn watch_instances_adopts_data_written_by_others() {
     // A later re-creation writes the adopted record, not the original one.
     let before = stat_of(&admin, "/services/api.user/w-1").await.unwrap();
     admin.delete("/services/api.user/w-1").await.unwrap();
-    let data = eventually("re-created", || async {
-        match admin.get_data("/services/api.user/w-1").await {
-            Ok((d, s)) if s.czxid != before.czxid => Some(d),
-            _ => None,
-        }
-    })
-    .await;
+    let (data, _) = recreated("re-created", &admin, "/services/api.user/w-1", &before).await;
     assert_eq!(&data[..], &bytes[..]);
     discovery.close().await.unwrap();
 }
@@ -684,11 +668,12 @@ async fn dynamic_sequential_instance_keeps_its_node_name_across_expiry() {
     let mut states = client.connection_states();
     expire_session(&connect_string, &client).await;
     wait_for_state(&mut states, ConnectionState::Reconnected).await;
-    let after = eventually("re-registered under the same name", || async {
-        stat_of(&observer, &path)
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
+    let (_, after) = recreated(
+        "re-registered under the same name",
+        &observer,
+        &path,
+        &before,
+    )
     .await;
     assert_eq!(after.ephemeral_owner, client.session_id());
     let children = observer.get_children("/services/batch").await.unwrap();

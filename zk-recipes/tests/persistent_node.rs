@@ -79,12 +79,7 @@ async fn deleted_node_is_created_again_exactly_once() {
     let before = stat_of(&observer, "/pn/x").await.expect("created");
 
     observer.delete("/pn/x").await.expect("delete");
-    let after = eventually("node re-created", || async {
-        stat_of(&observer, "/pn/x")
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
-    .await;
+    let (_, after) = recreated("node re-created", &observer, "/pn/x", &before).await;
     assert_eq!(after.ephemeral_owner, client.session_id());
     assert_eq!(
         counter.creates_of("/pn/x", QUIET).await,
@@ -118,11 +113,12 @@ async fn expired_session_node_is_created_again_exactly_once() {
     let old_session = expire_session(&connect_string, &client).await;
     wait_for_state(&mut states, ConnectionState::Lost).await;
     wait_for_state(&mut states, ConnectionState::Reconnected).await;
-    let after = eventually("node re-created on the new session", || async {
-        stat_of(&observer, "/pn/e")
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
+    let (_, after) = recreated(
+        "node re-created on the new session",
+        &observer,
+        "/pn/e",
+        &before,
+    )
     .await;
     assert_ne!(after.ephemeral_owner, old_session);
     assert_eq!(after.ephemeral_owner, client.session_id());
@@ -169,12 +165,12 @@ async fn set_data_updates_the_node_and_later_re_creations() {
 
     let before = stat_of(&observer, "/pn/d").await.unwrap();
     observer.delete("/pn/d").await.unwrap();
-    let data = eventually("re-created with the latest data", || async {
-        match observer.get_data("/pn/d").await {
-            Ok((data, stat)) if stat.czxid != before.czxid => Some(data),
-            _ => None,
-        }
-    })
+    let (data, _) = recreated(
+        "re-created with the latest data",
+        &observer,
+        "/pn/d",
+        &before,
+    )
     .await;
     assert_eq!(&data[..], b"v3");
     node.close().await.unwrap();
@@ -205,12 +201,7 @@ async fn protected_sequential_node_keeps_its_name_when_re_created() {
     let before = stat_of(&observer, &path).await.unwrap();
 
     observer.delete(&path).await.unwrap();
-    let after = eventually("re-created under the same name", || async {
-        stat_of(&observer, &path)
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
-    .await;
+    let (_, after) = recreated("re-created under the same name", &observer, &path, &before).await;
     assert_eq!(after.ephemeral_owner, client.session_id());
     assert_eq!(node.actual_path().as_deref(), Some(path.as_str()));
     assert_eq!(

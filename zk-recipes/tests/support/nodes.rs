@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures::StreamExt;
 use zk_core::framework::WatchStream;
 use zk_core::{AddWatchMode, Client, CreateMode, EventType, Stat};
 
-use super::wait::DEADLINE;
+use super::wait::{DEADLINE, eventually};
 
 /// Creates `path` (and its parents) as a persistent node holding `data`.
 pub async fn create(client: &Client, path: &str, data: &[u8]) {
@@ -35,6 +36,19 @@ pub fn base(name: &str) -> String {
 /// The stat of `path` as `client` sees it, `None` if it does not exist.
 pub async fn stat_of(client: &Client, path: &str) -> Option<Stat> {
     client.exists(path).await.expect("exists")
+}
+
+/// Waits until `observer` reads `path` as a node created after `before` was (another
+/// `czxid`: deleted and created again); returns its data and stat. `what` names the
+/// wait in the failure.
+pub async fn recreated(what: &str, observer: &Client, path: &str, before: &Stat) -> (Bytes, Stat) {
+    eventually(what, || async {
+        match observer.get_data(path).await {
+            Ok((data, stat)) if stat.czxid != before.czxid => Some((data, stat)),
+            _ => None,
+        }
+    })
+    .await
 }
 
 /// Whether `name` is a protected sequential node name: `_c_<uuid>-<lock_name><10 digits>`.
