@@ -26,13 +26,6 @@ async fn server() -> TestingServer {
         .expect("ZooKeeper starts")
 }
 
-fn server_code(e: &Error) -> Option<Code> {
-    match e {
-        Error::Server { code, .. } => Some(*code),
-        _ => None,
-    }
-}
-
 #[tokio::test]
 async fn node_lifecycle_gives_results_and_every_version_and_existence_error() {
     let server = server().await;

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures::StreamExt;
-use zk_core::{Acl, CreateMode, Session, SessionConfig, SessionEvent, SessionEvents};
+use zk_core::{Acl, Code, CreateMode, Error, Session, SessionConfig, SessionEvent, SessionEvents};
 use zk_testing::TestingServer;
 
 /// The bound on any single wait that should be quick on a healthy machine.
@@ -26,6 +26,14 @@ pub async fn server() -> TestingServer {
 /// The ACL that lets anyone do anything (`world:anyone`, all permissions).
 pub fn open() -> Vec<Acl> {
     vec![Acl::open_unsafe()]
+}
+
+/// The server's error code of `e`, `None` for a local error.
+pub fn server_code(e: &Error) -> Option<Code> {
+    match e {
+        Error::Server { code, .. } => Some(*code),
+        _ => None,
+    }
 }
 
 /// Sends the crate's tracing to the test output when `RUST_LOG` asks for it.
