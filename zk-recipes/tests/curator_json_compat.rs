@@ -12,8 +12,9 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use serde_json::{Value, json};
 use support::java::JavaHelper;
@@ -38,32 +39,69 @@ static CURATOR_JSON: JavaHelper = JavaHelper::new(
     libguava-java libslf4j-java)",
 );
 
-/// Runs the helper in `mode` with `input` on stdin and returns its stdout.
+/// The helper's JVM, started on first use and serving every test of this binary (one
+/// JVM start instead of one per call). It exits when this process ends and its stdin
+/// closes.
+struct Curator {
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    _process: Child,
+}
+
+fn running_curator() -> &'static Mutex<Curator> {
+    static CURATOR: OnceLock<Mutex<Curator>> = OnceLock::new();
+    CURATOR.get_or_init(|| {
+        let mut child = Command::new("java")
+            .arg("-cp")
+            .arg(CURATOR_JSON.classpath())
+            .arg(CURATOR_JSON.class())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run java ({e}); {}", CURATOR_JSON.setup_hint()));
+        Mutex::new(Curator {
+            stdin: child.stdin.take().expect("stdin is piped"),
+            stdout: BufReader::new(child.stdout.take().expect("stdout is piped")),
+            _process: child,
+        })
+    })
+}
+
+/// Has Curator run `mode` (`serialize` or `deserialize`) on `input`; returns its output.
 fn curator(mode: &str, input: &[u8]) -> Vec<u8> {
-    let mut child = Command::new("java")
-        .arg("-cp")
-        .arg(CURATOR_JSON.classpath())
-        .arg(CURATOR_JSON.class())
-        .arg(mode)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run java ({e}); {}", CURATOR_JSON.setup_hint()));
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(input)
+    // A test that failed while holding the lock left the exchange complete: go on.
+    let mut curator = running_curator()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    writeln!(curator.stdin, "{mode} {}", to_hex(input))
+        .and_then(|()| curator.stdin.flush())
         .expect("write to the helper's stdin");
-    let output = child.wait_with_output().expect("wait for the helper");
-    assert!(
-        output.status.success(),
-        "CuratorJson {mode} failed for input {}:\n{}",
-        String::from_utf8_lossy(input),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
+    let mut reply = String::new();
+    let read = curator
+        .stdout
+        .read_line(&mut reply)
+        .expect("read the helper's reply");
+    assert!(read > 0, "the helper exited");
+    let reply = reply.trim_end();
+    match reply.split_once(' ') {
+        Some(("OK", hex)) => from_hex(hex),
+        _ => panic!(
+            "CuratorJson {mode} failed for input {}: {reply}",
+            String::from_utf8_lossy(input)
+        ),
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(hex: &str) -> Vec<u8> {
+    assert!(hex.len().is_multiple_of(2), "odd hex length in {hex:?}");
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex from the helper"))
+        .collect()
 }
 
 /// What Curator holds as the payload after reading `payload` from the spec with a plain
