@@ -11,19 +11,22 @@ use common::*;
 use futures::StreamExt;
 use zk_core::proto::ops::ClientInfo;
 use zk_core::{Acl, Code, CreateMode, Error, EventType, MultiOp, OpResult, Perms, Session};
-use zk_testing::{ServerConfig, TestingServer};
+use zk_testing::{RunningServer, ServerConfig, SharedServer, TestingServer};
 
-/// A standalone server with TTL nodes enabled and containers checked every 100 ms
+/// The server these tests share: TTL nodes enabled and containers checked every 100 ms
 /// (instead of every minute), so both are seen going away quickly.
-async fn server() -> TestingServer {
-    let config = ServerConfig::builder()
+static SERVER: SharedServer = SharedServer::with_config(ttl_and_fast_containers);
+
+fn ttl_and_fast_containers() -> ServerConfig {
+    ServerConfig::builder()
         .extended_types(true)
         .system_property("znode.container.checkIntervalMs", "100")
         .build()
-        .expect("valid server config");
-    TestingServer::start_with(config)
-        .await
-        .expect("ZooKeeper starts")
+        .expect("valid server config")
+}
+
+async fn server() -> &'static RunningServer {
+    SERVER.get().await.expect("ZooKeeper starts")
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use zk_core::{Acl, Code, CreateMode, Error, Session, SessionConfig, SessionEvent, SessionEvents};
-use zk_testing::TestingServer;
+use zk_testing::{RunningServer, SharedServer, TestingServer};
 
 /// The bound on any single wait that should be quick on a healthy machine.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -18,8 +18,17 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 /// short enough that a reconnect is quick.
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A standalone server on loopback with zk-testing's defaults.
-pub async fn server() -> TestingServer {
+/// The server the tests of one binary share.
+static SHARED: SharedServer = SharedServer::new();
+
+/// The standalone server (zk-testing's defaults) this binary's tests share, started by the
+/// first: for tests that leave it alone and keep to paths of their own.
+pub async fn server() -> &'static RunningServer {
+    SHARED.get().await.expect("ZooKeeper starts")
+}
+
+/// A standalone server of the test's own, for a test that stops, restarts or pauses it.
+pub async fn own_server() -> TestingServer {
     TestingServer::start().await.expect("ZooKeeper starts")
 }
 
