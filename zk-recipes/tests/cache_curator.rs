@@ -123,7 +123,7 @@ async fn a_single_node_cache_ignores_the_subtree() {
 async fn changes_made_while_disconnected_are_reported_once_after_the_reconnect() {
     let server = server().await;
     let writer = connect(&server.connect_string()).await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     let reader = connect_with(&proxy.connect_string(), Duration::from_secs(10)).await;
     let mut states = reader.connection_states();
     let base = base("reconnect");
@@ -163,7 +163,7 @@ async fn changes_made_while_disconnected_are_reported_once_after_the_reconnect()
 async fn after_session_expiry_the_watch_is_set_again_and_only_differences_are_reported() {
     let server = server().await;
     let writer = connect(&server.connect_string()).await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     let reader = connect(&proxy.connect_string()).await;
     let mut states = reader.connection_states();
     let base = base("expiry");

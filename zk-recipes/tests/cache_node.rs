@@ -85,7 +85,7 @@ async fn a_missing_node_is_reported_when_created() {
 async fn a_change_made_while_disconnected_is_reported_once_after_the_reconnect() {
     let server = server().await;
     let writer = connect(&server.connect_string()).await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     let reader = connect_with(&proxy.connect_string(), Duration::from_secs(10)).await;
     let path = format!("{}/node", base("reconnect"));
     create(&writer, &path, b"v0").await;

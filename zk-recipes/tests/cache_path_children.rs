@@ -290,9 +290,9 @@ async fn every_subscriber_sees_the_events_sent_after_it_subscribed() {
 
 #[tokio::test]
 async fn changes_made_while_disconnected_across_a_server_restart_are_reported_once() {
-    let mut server = server().await;
+    let mut server = own_server().await;
     let writer = connect(&server.connect_string()).await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     let reader = connect_with(&proxy.connect_string(), Duration::from_secs(15)).await;
     let session = reader.session_id();
     let base = base("restart");
@@ -336,7 +336,7 @@ async fn changes_made_while_disconnected_across_a_server_restart_are_reported_on
 async fn after_session_expiry_the_cache_resyncs_with_exactly_the_differences() {
     let server = server().await;
     let writer = connect(&server.connect_string()).await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     let reader = connect(&proxy.connect_string()).await;
     let mut states = reader.connection_states();
     let base = base("expiry");

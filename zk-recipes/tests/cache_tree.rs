@@ -187,7 +187,7 @@ async fn a_missing_root_is_watched_and_its_deletion_removes_the_whole_tree() {
 async fn changes_made_while_disconnected_are_reported_once_after_the_reconnect() {
     let server = server().await;
     let writer = connect(&server.connect_string()).await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     let reader = connect_with(&proxy.connect_string(), Duration::from_secs(10)).await;
     let base = base("reconnect");
     for path in ["a/x", "b", "c"] {

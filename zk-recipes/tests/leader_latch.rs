@@ -285,7 +285,7 @@ async fn at_most_one_leader_at_every_instant_while_leaders_change() {
 async fn a_leader_cut_off_drops_leadership_before_a_new_leader_follows() {
     let _serial = serial().await;
     let server = server().await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     let cut_client = connect(&proxy.connect_string()).await;
     let other_client = connect(&server.connect_string()).await;
 
@@ -456,7 +456,7 @@ async fn malformed_paths_and_misuse_are_typed_errors() {
 async fn a_short_disconnect_drops_leadership_and_reconnected_restores_it_on_the_same_node() {
     let _serial = serial().await;
     let server = server().await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     // A session long enough to outlive the cut.
     let c = connect_with(&proxy.connect_string(), Duration::from_secs(8)).await;
     let mut states = c.connection_states();
@@ -486,7 +486,7 @@ async fn a_short_disconnect_drops_leadership_and_reconnected_restores_it_on_the_
 async fn under_the_session_only_policy_a_short_disconnect_keeps_leadership() {
     let _serial = serial().await;
     let server = server().await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     let c = connect_with_policy(
         &proxy.connect_string(),
         Duration::from_secs(8),

@@ -176,7 +176,7 @@ async fn lock_nodes_follow_curators_layout_and_requeue_runs_once_more() {
 async fn a_cut_off_leaders_work_is_cancelled_before_the_next_leader_runs() {
     let _serial = serial().await;
     let server = server().await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     let cut_client = connect(&proxy.connect_string()).await;
     let other_client = connect(&server.connect_string()).await;
     let (tx, mut rx) = mpsc::unbounded_channel::<&'static str>();

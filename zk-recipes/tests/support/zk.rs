@@ -1,11 +1,12 @@
 //! Real ZooKeeper for the tests: a standalone server and a proxy from zk-testing,
 //! clients with short timeouts, and session expiry on purpose.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use zk_core::{Client, ConnectionStateErrorPolicy};
 use zk_retry::RetryNTimes;
-pub use zk_testing::{Proxy, TestingServer};
+pub use zk_testing::{Proxy, RunningServer, SharedServer, TestingServer};
 
 use super::wait::DEADLINE;
 
@@ -16,15 +17,25 @@ pub const SESSION_TIMEOUT: Duration = Duration::from_secs(4);
 /// off fails after about 9 s (a `close()` that deletes a node, say).
 pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A standalone server on loopback, with zk-testing's defaults (100 ms tick, session
-/// timeouts of 0.2–60 s).
-pub async fn server() -> TestingServer {
+/// The server the tests of one binary share.
+static SHARED: SharedServer = SharedServer::new();
+
+/// The standalone server this binary's tests share, started by the first (zk-testing's
+/// defaults: 100 ms tick, session timeouts of 0.2–60 s). For tests that leave the server
+/// alone and keep to paths of their own.
+pub async fn server() -> &'static RunningServer {
+    SHARED.get().await.expect("ZooKeeper starts")
+}
+
+/// A standalone server of the test's own, for a test that restarts or pauses it, or that
+/// uses fixed paths.
+pub async fn own_server() -> TestingServer {
     TestingServer::start().await.expect("ZooKeeper starts")
 }
 
-/// A proxy in front of `server`, for one client to be cut off.
-pub async fn proxy(server: &TestingServer) -> Proxy {
-    Proxy::start(server.addr()).await.expect("the proxy starts")
+/// A proxy in front of the server at `addr`, for one client to be cut off.
+pub async fn proxy(addr: SocketAddr) -> Proxy {
+    Proxy::start(addr).await.expect("the proxy starts")
 }
 
 /// A connected client with [`SESSION_TIMEOUT`] and Curator's standard error policy.
