@@ -53,7 +53,7 @@ async fn discovery(client: &Client, this: Option<ServiceInstance>) -> ServiceDis
 
 #[tokio::test]
 async fn register_query_update_unregister() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let me = instance("api.user", "i-1", 8080);
     let discovery = discovery(&client, Some(me.clone())).await;
@@ -140,7 +140,7 @@ async fn register_query_update_unregister() {
 
 #[tokio::test]
 async fn builder_refuses_missing_settings() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     assert!(matches!(
         ServiceDiscovery::<serde_json::Value>::builder()
@@ -165,7 +165,7 @@ async fn builder_refuses_missing_settings() {
 
 #[tokio::test]
 async fn node_holds_curators_json_byte_for_byte() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let me = instance("api.user", "json-1", 8080);
     let discovery = discovery(&client, Some(me.clone())).await;
@@ -201,7 +201,7 @@ async fn node_holds_curators_json_byte_for_byte() {
 
 #[tokio::test]
 async fn node_modes_follow_the_service_type_and_close_keeps_static_and_permanent() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let discovery = discovery(&client, None).await;
@@ -284,7 +284,7 @@ async fn discovery_for(client: &Client) -> ServiceDiscovery {
 
 #[tokio::test]
 async fn session_expiry_reregisters_the_instance_exactly_once() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let observer = connect(&connect_string).await;
@@ -324,7 +324,7 @@ async fn session_expiry_reregisters_the_instance_exactly_once() {
 
 #[tokio::test]
 async fn deleted_instance_node_is_registered_again() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let mut counter = CreateCounter::start(&observer, "/services").await;
@@ -345,7 +345,7 @@ async fn deleted_instance_node_is_registered_again() {
 
 #[tokio::test]
 async fn leftover_node_of_another_session_is_replaced_by_ours() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let previous_life = connect(&server.connect_string()).await;
     let me = instance("api.user", "left-1", 8080);
@@ -383,7 +383,7 @@ async fn leftover_node_of_another_session_is_replaced_by_ours() {
 
 #[tokio::test]
 async fn service_cache_follows_adds_updates_and_removals() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let other_client = connect(&server.connect_string()).await;
     let discovery = discovery(&client, Some(instance("api.user", "c-1", 1))).await;
@@ -455,7 +455,7 @@ async fn next_changed(events: &mut zk_recipes::ServiceCacheEvents) {
 
 #[tokio::test]
 async fn cache_reports_connection_states_and_reloads_after_expiry() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let other_client = connect(&connect_string).await;
@@ -557,7 +557,7 @@ async fn provider_serves_from_memory_even_while_the_server_is_paused() {
 
 #[tokio::test]
 async fn watch_instances_adopts_data_written_by_others() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let admin = connect(&server.connect_string()).await;
     let me = instance("api.user", "w-1", 8080);
@@ -591,7 +591,7 @@ async fn watch_instances_adopts_data_written_by_others() {
 
 #[tokio::test]
 async fn a_closed_client_fails_registration_and_cache_start_instead_of_hanging() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let discovery = discovery(&client, None).await;
     client.close().await;
@@ -653,7 +653,7 @@ async fn reconnection_on_the_same_session_leaves_the_registration_alone() {
 
 #[tokio::test]
 async fn dynamic_sequential_instance_keeps_its_node_name_across_expiry() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let observer = connect(&connect_string).await;

@@ -14,7 +14,7 @@ const QUIET: Duration = Duration::from_millis(1500);
 
 #[tokio::test]
 async fn ephemeral_node_is_created_and_close_deletes_it() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(
@@ -61,7 +61,7 @@ async fn ephemeral_node_is_created_and_close_deletes_it() {
 
 #[tokio::test]
 async fn deleted_node_is_created_again_exactly_once() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let mut counter = CreateCounter::start(&observer, "/pn").await;
@@ -91,7 +91,7 @@ async fn deleted_node_is_created_again_exactly_once() {
 
 #[tokio::test]
 async fn expired_session_node_is_created_again_exactly_once() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let observer = connect(&connect_string).await;
@@ -142,7 +142,7 @@ async fn expired_session_node_is_created_again_exactly_once() {
 
 #[tokio::test]
 async fn set_data_updates_the_node_and_later_re_creations() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(
@@ -178,7 +178,7 @@ async fn set_data_updates_the_node_and_later_re_creations() {
 
 #[tokio::test]
 async fn protected_sequential_node_keeps_its_name_when_re_created() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(
@@ -214,7 +214,7 @@ async fn protected_sequential_node_keeps_its_name_when_re_created() {
 
 #[tokio::test]
 async fn leftover_ephemeral_of_another_session_is_replaced() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let other = connect(&server.connect_string()).await;
     other
@@ -241,7 +241,7 @@ async fn leftover_ephemeral_of_another_session_is_replaced() {
 
 #[tokio::test]
 async fn persistent_mode_adopts_an_existing_node() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     observer
@@ -269,7 +269,7 @@ async fn persistent_mode_adopts_an_existing_node() {
 
 #[tokio::test]
 async fn rival_owners_of_one_path_settle_instead_of_fighting() {
-    let server = own_server().await;
+    let server = fresh_chroot().await;
     let a = connect(&server.connect_string()).await;
     let b = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;

@@ -27,6 +27,36 @@ pub async fn server() -> &'static RunningServer {
     SHARED.get().await.expect("ZooKeeper starts")
 }
 
+/// A place of the test's own on the binary's shared server: a fresh chroot, for tests
+/// written against fixed paths (`/services`, ...). Every client that connects with
+/// [`ChrootedServer::connect_string`] sees the chroot as `/`.
+pub async fn fresh_chroot() -> ChrootedServer {
+    let server = server().await;
+    let chroot = format!("/chroot-{}", uuid::Uuid::new_v4().simple());
+    let admin = connect(&server.connect_string()).await;
+    admin
+        .create(&chroot, b"")
+        .await
+        .unwrap_or_else(|e| panic!("create the chroot {chroot}: {e}"));
+    admin.close().await;
+    ChrootedServer {
+        connect_string: format!("{}{chroot}", server.connect_string()),
+    }
+}
+
+/// The binary's shared server, seen under a chroot of one test's own.
+#[derive(Debug, Clone)]
+pub struct ChrootedServer {
+    connect_string: String,
+}
+
+impl ChrootedServer {
+    /// `127.0.0.1:<port>/<chroot>`.
+    pub fn connect_string(&self) -> String {
+        self.connect_string.clone()
+    }
+}
+
 /// A standalone server of the test's own, for a test that restarts or pauses it, or that
 /// uses fixed paths.
 pub async fn own_server() -> TestingServer {
