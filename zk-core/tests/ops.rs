@@ -29,6 +29,17 @@ async fn server() -> &'static RunningServer {
     SERVER.get().await.expect("ZooKeeper starts")
 }
 
+/// Closes `s` and asserts that the session saw no disconnect (or any other event)
+/// before it closed.
+async fn close_with_no_disconnect_before(s: Session, events: &mut zk_core::SessionEvents) {
+    s.close().await;
+    let (_, skipped) = wait_event(events, DEADLINE, "Closed", |e| {
+        matches!(e, zk_core::SessionEvent::Closed)
+    })
+    .await;
+    assert!(skipped.is_empty(), "no disconnect happened: {skipped:?}");
+}
+
 #[tokio::test]
 async fn node_lifecycle_gives_results_and_every_version_and_existence_error() {
     let server = server().await;
@@ -728,12 +739,7 @@ async fn invalid_paths_are_refused_before_sending_and_the_session_stays_usable()
     assert_eq!(s.session_id(), id);
     assert!(s.state().is_connected());
     assert!(s.exists("/").await.unwrap().is_some());
-    s.close().await;
-    let (_, skipped) = wait_event(&mut events, DEADLINE, "Closed", |e| {
-        matches!(e, zk_core::SessionEvent::Closed)
-    })
-    .await;
-    assert!(skipped.is_empty(), "no disconnect happened: {skipped:?}");
+    close_with_no_disconnect_before(s, &mut events).await;
 }
 
 #[tokio::test]
@@ -809,12 +815,7 @@ async fn oversize_data_is_refused_before_sending_and_the_session_stays_usable() 
 
     assert!(s.state().is_connected());
     assert!(s.exists(&base).await.unwrap().is_some());
-    s.close().await;
-    let (_, skipped) = wait_event(&mut events, DEADLINE, "Closed", |e| {
-        matches!(e, zk_core::SessionEvent::Closed)
-    })
-    .await;
-    assert!(skipped.is_empty(), "no disconnect happened: {skipped:?}");
+    close_with_no_disconnect_before(s, &mut events).await;
 }
 
 #[tokio::test]
