@@ -2,7 +2,7 @@
 //!
 //! | Module | What it holds |
 //! |--------|---------------|
-//! | `zk` | real servers, a proxy, clients with short timeouts, session expiry on purpose, one test at a time |
+//! | `zk` | the binary's shared server (a chroot of a test's own on it, or a private server for a test that restarts or pauses it), a proxy, clients with short timeouts, session expiry on purpose, one test at a time |
 //! | `wait` | the deadline, and waits on streams, states and conditions that fail the test when it passes |
 //! | `nodes` | creating nodes, unique base paths, protected names, a counter of creations an observer sees |
 //! | `cache_events` | compact `(kind, path, data)` summaries of cache events, and the closing marker check |

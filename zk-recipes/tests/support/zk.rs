@@ -1,4 +1,5 @@
-//! Real ZooKeeper for the tests: a standalone server and a proxy from zk-testing,
+//! Real ZooKeeper for the tests: one standalone server shared by the tests of a binary
+//! (zk-testing's SharedServer), private servers for tests that break theirs, a proxy,
 //! clients with short timeouts, and session expiry on purpose.
 
 use std::net::SocketAddr;
