@@ -13,15 +13,7 @@ use zk_core::{
     Acl, AddWatchMode, Code, CreateMode, Error, EventType, MultiOp, OpResult, SessionEvent,
     SessionState,
 };
-use zk_testing::{Proxy, TestingServer};
-
-async fn server() -> TestingServer {
-    TestingServer::start().await.expect("ZooKeeper starts")
-}
-
-fn open() -> Vec<Acl> {
-    vec![Acl::open_unsafe()]
-}
+use zk_testing::Proxy;
 
 fn is_code(r: &Result<impl std::fmt::Debug, Error>, want: Code) -> bool {
     matches!(r, Err(Error::Server { code, .. }) if *code == want)

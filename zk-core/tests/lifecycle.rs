@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
@@ -11,10 +12,6 @@ use zk_core::{
     Acl, CreateMode, Disconnect, Error, EventType, KeeperState, Session, SessionEvent, SessionState,
 };
 use zk_testing::{Proxy, ServerConfig, TestingServer, expire_session, four_letter_word};
-
-async fn server() -> TestingServer {
-    TestingServer::start().await.expect("ZooKeeper starts")
-}
 
 async fn ephemeral(s: &Session, name: &str) -> String {
     s.create(
@@ -43,14 +40,14 @@ async fn gone(observer: &Session, path: &str, limit: Duration) {
 }
 
 /// Whether the server's `cons` lists the session's connection.
-async fn server_lists(server: &TestingServer, session_id: i64) -> bool {
-    let cons = four_letter_word(server.addr(), "cons").await.expect("cons");
+async fn server_lists(server: SocketAddr, session_id: i64) -> bool {
+    let cons = four_letter_word(server, "cons").await.expect("cons");
     mentions_session(&cons, session_id)
 }
 
 #[tokio::test]
 async fn a_server_restart_shows_disconnected_then_syncconnected_and_the_session_survives() {
-    let mut server = server().await;
+    let mut server = own_server().await;
     let (s, mut events) =
         start_with_events(config(&server.connect_string(), SESSION_TIMEOUT)).await;
     let id = s.session_id();
@@ -228,7 +225,7 @@ async fn close_sends_closesession_so_ephemerals_vanish_at_once_and_the_connectio
     let observer = connect(&server.connect_string()).await;
     let id = s.session_id();
     let eph = ephemeral(&s, "close").await;
-    assert!(server_lists(&server, id).await);
+    assert!(server_lists(server.addr(), id).await);
 
     bounded("close", s.close()).await;
     assert_eq!(s.state(), SessionState::Closed);
@@ -242,7 +239,7 @@ async fn close_sends_closesession_so_ephemerals_vanish_at_once_and_the_connectio
         "closeSession removed the ephemeral before close() returned"
     );
     bounded("the server to drop the connection", async {
-        while server_lists(&server, id).await {
+        while server_lists(server.addr(), id).await {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })
@@ -252,7 +249,7 @@ async fn close_sends_closesession_so_ephemerals_vanish_at_once_and_the_connectio
 
 #[tokio::test]
 async fn close_is_bounded_while_the_server_is_frozen() {
-    let mut server = server().await;
+    let mut server = own_server().await;
     let mut cfg = config(&server.connect_string(), SESSION_TIMEOUT);
     cfg.close_timeout = Duration::from_secs(1);
     let (s, mut events) = start_with_events(cfg).await;
@@ -302,7 +299,7 @@ async fn dropping_the_last_handle_closes_the_session_promptly() {
     .expect("state published");
     assert_eq!(*state.borrow(), SessionState::Closed);
     bounded("the server to drop the connection", async {
-        while server_lists(&server, id).await {
+        while server_lists(server.addr(), id).await {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })

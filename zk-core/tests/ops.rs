@@ -11,30 +11,33 @@ use common::*;
 use futures::StreamExt;
 use zk_core::proto::ops::ClientInfo;
 use zk_core::{Acl, Code, CreateMode, Error, EventType, MultiOp, OpResult, Perms, Session};
-use zk_testing::{ServerConfig, TestingServer};
+use zk_testing::{RunningServer, ServerConfig, SharedServer, TestingServer};
 
-/// A standalone server with TTL nodes enabled and containers checked every 100 ms
+/// The server these tests share: TTL nodes enabled and containers checked every 100 ms
 /// (instead of every minute), so both are seen going away quickly.
-async fn server() -> TestingServer {
-    let config = ServerConfig::builder()
+static SERVER: SharedServer = SharedServer::with_config(ttl_and_fast_containers);
+
+fn ttl_and_fast_containers() -> ServerConfig {
+    ServerConfig::builder()
         .extended_types(true)
         .system_property("znode.container.checkIntervalMs", "100")
         .build()
-        .expect("valid server config");
-    TestingServer::start_with(config)
-        .await
-        .expect("ZooKeeper starts")
+        .expect("valid server config")
 }
 
-fn open() -> Vec<Acl> {
-    vec![Acl::open_unsafe()]
+async fn server() -> &'static RunningServer {
+    SERVER.get().await.expect("ZooKeeper starts")
 }
 
-fn server_code(e: &Error) -> Option<Code> {
-    match e {
-        Error::Server { code, .. } => Some(*code),
-        _ => None,
-    }
+/// Closes `s` and asserts that the session saw no disconnect (or any other event)
+/// before it closed.
+async fn close_with_no_disconnect_before(s: Session, events: &mut zk_core::SessionEvents) {
+    s.close().await;
+    let (_, skipped) = wait_event(events, DEADLINE, "Closed", |e| {
+        matches!(e, zk_core::SessionEvent::Closed)
+    })
+    .await;
+    assert!(skipped.is_empty(), "no disconnect happened: {skipped:?}");
 }
 
 #[tokio::test]
@@ -736,12 +739,7 @@ async fn invalid_paths_are_refused_before_sending_and_the_session_stays_usable()
     assert_eq!(s.session_id(), id);
     assert!(s.state().is_connected());
     assert!(s.exists("/").await.unwrap().is_some());
-    s.close().await;
-    let (_, skipped) = wait_event(&mut events, DEADLINE, "Closed", |e| {
-        matches!(e, zk_core::SessionEvent::Closed)
-    })
-    .await;
-    assert!(skipped.is_empty(), "no disconnect happened: {skipped:?}");
+    close_with_no_disconnect_before(s, &mut events).await;
 }
 
 #[tokio::test]
@@ -817,12 +815,7 @@ async fn oversize_data_is_refused_before_sending_and_the_session_stays_usable() 
 
     assert!(s.state().is_connected());
     assert!(s.exists(&base).await.unwrap().is_some());
-    s.close().await;
-    let (_, skipped) = wait_event(&mut events, DEADLINE, "Closed", |e| {
-        matches!(e, zk_core::SessionEvent::Closed)
-    })
-    .await;
-    assert!(skipped.is_empty(), "no disconnect happened: {skipped:?}");
+    close_with_no_disconnect_before(s, &mut events).await;
 }
 
 #[tokio::test]

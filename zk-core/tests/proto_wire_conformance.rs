@@ -2,127 +2,46 @@
 //! decoded, over a plain blocking socket: proof that the bytes the proto module
 //! writes are the bytes the server expects, and the other way round.
 //!
-//! The server is the Debian `zookeeper` package's, started here on a loopback
-//! port (this file predates zk-testing's launcher and needs nothing from it).
+//! The server is a zk-testing `TestingServer` (Debian's ZooKeeper on a loopback port)
+//! with extended types on, for TTL nodes.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use zk_core::proto::ops::*;
 use zk_core::proto::*;
+use zk_testing::{ServerConfig, TestingServer};
 
-/// A standalone server on 127.0.0.1, killed when dropped.
+/// A standalone server started on a runtime of its own, so the test can stay on
+/// blocking sockets. The runtime outlives the server (fields drop in order).
 struct Server {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-fn classpath() -> String {
-    let wanted = |name: &str| {
-        matches!(
-            name,
-            "zookeeper.jar"
-                | "zookeeper-jute.jar"
-                | "slf4j-api.jar"
-                | "slf4j-nop.jar"
-                | "commons-cli.jar"
-                | "commons-io.jar"
-                | "metrics-core.jar"
-                | "snappy-java.jar"
-                | "audience-annotations.jar"
-        ) || (name.starts_with("netty-") && !name.chars().any(|c| c.is_ascii_digit()))
-    };
-    let mut jars: Vec<PathBuf> = std::fs::read_dir("/usr/share/java")
-        .expect("/usr/share/java holds the zookeeper package's jars")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(wanted))
-        .collect();
-    jars.sort();
-    assert!(
-        jars.iter().any(|j| j.ends_with("zookeeper.jar")),
-        "zookeeper.jar not found in /usr/share/java"
-    );
-    jars.iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(":")
+    server: TestingServer,
+    _runtime: tokio::runtime::Runtime,
 }
 
 impl Server {
     fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        // The port is free when asked; the server binds it a moment later.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cfg = dir.path().join("zoo.cfg");
-        std::fs::write(
-            &cfg,
-            format!(
-                "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
-                 admin.enableServer=false\n4lw.commands.whitelist=*\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("java")
-            .arg("-Dzookeeper.extendedTypesEnabled=true")
-            .arg("-cp")
-            .arg(classpath())
-            .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
-            .arg(&cfg)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("java runs");
-        let server = Server {
-            child,
-            port,
-            _dir: dir,
-        };
-        server.wait_until_serving(Duration::from_secs(120));
-        server
-    }
-
-    /// `ruok` answers before the server takes sessions; `srvr` only answers with
-    /// its version once the server is serving.
-    fn wait_until_serving(&self, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
-            if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
-                // A server still starting may accept and never answer: bound every read.
-                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                let _ = s.set_write_timeout(Some(Duration::from_secs(2)));
-                let mut answer = String::new();
-                if s.write_all(b"srvr").is_ok()
-                    && s.read_to_string(&mut answer).is_ok()
-                    && answer.starts_with("Zookeeper version")
-                {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let config = ServerConfig::builder()
+            .extended_types(true)
+            .build()
+            .expect("a valid server configuration");
+        let server = runtime
+            .block_on(TestingServer::start_with(config))
+            .expect("ZooKeeper starts");
+        Server {
+            server,
+            _runtime: runtime,
         }
-        panic!(
-            "ZooKeeper did not serve on port {} within {limit:?}",
-            self.port
-        );
     }
-}
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn port(&self) -> u16 {
+        self.server.port()
     }
 }
 
@@ -230,7 +149,7 @@ impl Session {
 #[test]
 fn every_request_record_is_understood_by_a_real_server() {
     let server = Server::start();
-    let mut s = Session::open(server.port);
+    let mut s = Session::open(server.port());
     assert!(s.connect.timeout_ms > 0);
     assert_ne!(s.connect.session_id, 0);
     assert_eq!(s.connect.passwd.len(), 16);
@@ -562,7 +481,7 @@ fn every_request_record_is_understood_by_a_real_server() {
     s.call(&CloseSessionRequest).unwrap();
 
     // A second session sees the ephemeral gone with the first.
-    let mut other = Session::open(server.port);
+    let mut other = Session::open(server.port());
     assert_eq!(
         other
             .call(&ExistsRequest {

@@ -3,54 +3,38 @@
 //! session expiry with changes made meanwhile, the single-node option, and close.
 //! Tests end by creating a marker node whose `Created` must be the very next event.
 
-mod cache_support;
+mod support;
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use cache_support::*;
 use futures::StreamExt;
-use zk_core::{Client, ConnectionState};
-use zk_recipes::cache::{CacheEvents, CuratorCache, CuratorCacheEvent as Ev};
-use zk_testing::Proxy;
+use support::cache_events::*;
+use support::*;
+use zk_core::ConnectionState;
+use zk_recipes::cache::{CuratorCache, CuratorCacheEvent as Ev};
 
-type Summary = (&'static str, String, Option<Bytes>);
+impl Summarize for Ev {
+    const ADDED: &'static str = "created";
 
-fn summary(ev: &Ev) -> Summary {
-    match ev {
-        Ev::Created(d) => ("created", d.path.clone(), d.data.clone()),
-        Ev::Changed { old, new } => {
-            assert_eq!(old.path, new.path);
-            assert!(old.stat.mzxid < new.stat.mzxid, "old and new are in order");
-            ("changed", new.path.clone(), new.data.clone())
+    fn summary(&self) -> Summary {
+        match self {
+            Ev::Created(d) => ("created", d.path.clone(), d.data.clone()),
+            Ev::Changed { old, new } => {
+                assert_eq!(old.path, new.path);
+                assert!(old.stat.mzxid < new.stat.mzxid, "old and new are in order");
+                ("changed", new.path.clone(), new.data.clone())
+            }
+            Ev::Deleted(d) => ("deleted", d.path.clone(), d.data.clone()),
+            Ev::Initialized => conn("initialized"),
         }
-        Ev::Deleted(d) => ("deleted", d.path.clone(), d.data.clone()),
-        Ev::Initialized => ("initialized", String::new(), None),
     }
-}
-
-fn ev(kind: &'static str, path: &str, data: &'static [u8]) -> Summary {
-    (kind, path.to_string(), Some(Bytes::from_static(data)))
-}
-
-async fn next_summaries(events: &mut CacheEvents<Ev>, n: usize) -> Vec<Summary> {
-    take(events, n).await.iter().map(summary).collect()
-}
-
-async fn assert_quiet_until_marker(client: &Client, base: &str, events: &mut CacheEvents<Ev>) {
-    let marker = format!("{base}/zz-marker");
-    create(client, &marker, b"m").await;
-    assert_eq!(
-        summary(&next(events).await),
-        ev("created", &marker, b"m"),
-        "an unexpected event came before the marker"
-    );
 }
 
 #[tokio::test]
 async fn the_tree_is_loaded_then_followed_through_the_persistent_watch() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("follow");
     create(&client, &format!("{base}/a/x"), b"x").await;
     client.set_data(&base, b"root").await.unwrap();
@@ -64,7 +48,7 @@ async fn the_tree_is_loaded_then_followed_through_the_persistent_watch() {
             ev("created", &base, b"root"),
             ev("created", &format!("{base}/a"), b""),
             ev("created", &format!("{base}/a/x"), b"x"),
-            ("initialized", String::new(), None),
+            conn("initialized"),
         ]
     );
 
@@ -113,7 +97,7 @@ async fn the_tree_is_loaded_then_followed_through_the_persistent_watch() {
 #[tokio::test]
 async fn a_single_node_cache_ignores_the_subtree() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("single");
     create(&client, &format!("{base}/child"), b"c").await;
     let cache = CuratorCache::builder(client.clone(), base.as_str())
@@ -123,10 +107,7 @@ async fn a_single_node_cache_ignores_the_subtree() {
     cache.start().await.unwrap();
     assert_eq!(
         next_summaries(&mut events, 2).await,
-        [
-            ev("created", &base, b""),
-            ("initialized", String::new(), None)
-        ]
+        [ev("created", &base, b""), conn("initialized")]
     );
     create(&client, &format!("{base}/other"), b"o").await;
     client.set_data(&base, b"r1").await.unwrap();
@@ -141,9 +122,9 @@ async fn a_single_node_cache_ignores_the_subtree() {
 #[tokio::test]
 async fn changes_made_while_disconnected_are_reported_once_after_the_reconnect() {
     let server = server().await;
-    let writer = client(&server.connect_string()).await;
-    let proxy = Proxy::start(server.addr()).await.unwrap();
-    let reader = client_with(&proxy.connect_string(), Duration::from_secs(10)).await;
+    let writer = connect(&server.connect_string()).await;
+    let proxy = proxy(server.addr()).await;
+    let reader = connect_with(&proxy.connect_string(), Duration::from_secs(10)).await;
     let mut states = reader.connection_states();
     let base = base("reconnect");
     for path in ["a/x", "b", "c"] {
@@ -181,9 +162,9 @@ async fn changes_made_while_disconnected_are_reported_once_after_the_reconnect()
 #[tokio::test]
 async fn after_session_expiry_the_watch_is_set_again_and_only_differences_are_reported() {
     let server = server().await;
-    let writer = client(&server.connect_string()).await;
-    let proxy = Proxy::start(server.addr()).await.unwrap();
-    let reader = client(&proxy.connect_string()).await;
+    let writer = connect(&server.connect_string()).await;
+    let proxy = proxy(server.addr()).await;
+    let reader = connect(&proxy.connect_string()).await;
     let mut states = reader.connection_states();
     let base = base("expiry");
     create(&writer, &format!("{base}/p1"), b"1").await;
@@ -221,7 +202,7 @@ async fn after_session_expiry_the_watch_is_set_again_and_only_differences_are_re
 #[tokio::test]
 async fn close_ends_the_task_and_every_event_stream() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("close");
     create(&client, &base, b"").await;
     let cache = CuratorCache::builder(client.clone(), base.as_str()).build();

@@ -1,15 +1,14 @@
 //! NodeCache against a real ZooKeeper: exact event sequences for a node that is
 //! changed, deleted, missing and created, across a reconnect, and after close.
 
-mod cache_support;
+mod support;
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use cache_support::*;
 use futures::StreamExt;
+use support::*;
 use zk_recipes::cache::{CacheEvents, NodeCache, NodeCacheEvent};
-use zk_testing::Proxy;
 
 /// The data an event carries (`None` for a deleted node).
 async fn next_data(events: &mut CacheEvents<NodeCacheEvent>) -> Option<Bytes> {
@@ -24,7 +23,7 @@ fn bytes(b: &'static [u8]) -> Option<Bytes> {
 #[tokio::test]
 async fn every_change_of_the_node_is_reported_with_its_data() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let path = format!("{}/node", base("changes"));
     create(&client, &path, b"v0").await;
     let cache = NodeCache::new(client.clone(), path.as_str());
@@ -50,7 +49,7 @@ async fn every_change_of_the_node_is_reported_with_its_data() {
 #[tokio::test]
 async fn build_initial_reads_the_node_before_start_returns_without_an_event() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let path = format!("{}/node", base("initial"));
     create(&client, &path, b"v0").await;
     let cache = NodeCache::new(client.clone(), path.as_str());
@@ -66,7 +65,7 @@ async fn build_initial_reads_the_node_before_start_returns_without_an_event() {
 #[tokio::test]
 async fn a_missing_node_is_reported_when_created() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let path = format!("{}/node", base("missing"));
     let cache = NodeCache::new(client.clone(), path.as_str());
     let mut events = cache.events();
@@ -85,9 +84,9 @@ async fn a_missing_node_is_reported_when_created() {
 #[tokio::test]
 async fn a_change_made_while_disconnected_is_reported_once_after_the_reconnect() {
     let server = server().await;
-    let writer = client(&server.connect_string()).await;
-    let proxy = Proxy::start(server.addr()).await.unwrap();
-    let reader = client_with(&proxy.connect_string(), Duration::from_secs(10)).await;
+    let writer = connect(&server.connect_string()).await;
+    let proxy = proxy(server.addr()).await;
+    let reader = connect_with(&proxy.connect_string(), Duration::from_secs(10)).await;
     let path = format!("{}/node", base("reconnect"));
     create(&writer, &path, b"v0").await;
     let cache = NodeCache::new(reader.clone(), path.as_str());
@@ -117,7 +116,7 @@ async fn a_change_made_while_disconnected_is_reported_once_after_the_reconnect()
 #[tokio::test]
 async fn close_ends_the_task_and_the_event_stream() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let path = format!("{}/node", base("close"));
     create(&client, &path, b"v0").await;
     let cache = NodeCache::new(client.clone(), path.as_str());

@@ -2,63 +2,37 @@
 //! of events, and ends by creating a marker child whose `ChildAdded` must be the very
 //! next event (so nothing unexpected came before it).
 
-mod cache_support;
+mod support;
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use cache_support::*;
 use futures::StreamExt;
-use zk_core::{Client, ConnectionState};
-use zk_recipes::cache::{
-    CacheEvents, ChildData, PathChildrenCache, PathChildrenCacheEvent as Ev, StartMode,
-};
-use zk_testing::Proxy;
+use support::cache_events::*;
+use support::*;
+use zk_core::ConnectionState;
+use zk_recipes::cache::{PathChildrenCache, PathChildrenCacheEvent as Ev, StartMode};
 
-/// `(kind, path, data)` of an event, for compact assertions.
-fn summary(ev: &Ev) -> (String, String, Option<Bytes>) {
-    let child = |kind: &str, d: &ChildData| (kind.to_string(), d.path.clone(), d.data.clone());
-    match ev {
-        Ev::ChildAdded(d) => child("added", d),
-        Ev::ChildUpdated(d) => child("updated", d),
-        Ev::ChildRemoved(d) => child("removed", d),
-        Ev::ConnectionSuspended => ("suspended".into(), String::new(), None),
-        Ev::ConnectionReconnected => ("reconnected".into(), String::new(), None),
-        Ev::ConnectionLost => ("lost".into(), String::new(), None),
-        Ev::Initialized(_) => ("initialized".into(), String::new(), None),
+impl Summarize for Ev {
+    const ADDED: &'static str = "added";
+
+    fn summary(&self) -> Summary {
+        match self {
+            Ev::ChildAdded(d) => ("added", d.path.clone(), d.data.clone()),
+            Ev::ChildUpdated(d) => ("updated", d.path.clone(), d.data.clone()),
+            Ev::ChildRemoved(d) => ("removed", d.path.clone(), d.data.clone()),
+            Ev::ConnectionSuspended => conn("suspended"),
+            Ev::ConnectionReconnected => conn("reconnected"),
+            Ev::ConnectionLost => conn("lost"),
+            Ev::Initialized(_) => conn("initialized"),
+        }
     }
-}
-
-fn expect(kind: &str, path: &str, data: Option<&'static [u8]>) -> (String, String, Option<Bytes>) {
-    (kind.into(), path.into(), data.map(Bytes::from_static))
-}
-
-fn conn(kind: &str) -> (String, String, Option<Bytes>) {
-    (kind.into(), String::new(), None)
-}
-
-async fn next_summaries(
-    events: &mut CacheEvents<Ev>,
-    n: usize,
-) -> Vec<(String, String, Option<Bytes>)> {
-    take(events, n).await.iter().map(summary).collect()
-}
-
-/// Creates a marker child and asserts that its addition is the next event.
-async fn assert_quiet_until_marker(client: &Client, base: &str, events: &mut CacheEvents<Ev>) {
-    let marker = format!("{base}/zz-marker");
-    create(client, &marker, b"m").await;
-    assert_eq!(
-        summary(&next(events).await),
-        expect("added", &marker, Some(b"m")),
-        "an unexpected event came before the marker"
-    );
 }
 
 #[tokio::test]
 async fn children_added_updated_and_removed_are_reported_in_order() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("crud");
     create(&client, &base, b"").await;
     create(&client, &format!("{base}/a"), b"a0").await;
@@ -68,13 +42,13 @@ async fn children_added_updated_and_removed_are_reported_in_order() {
     cache.start().await.unwrap();
     assert_eq!(
         next_summaries(&mut events, 1).await,
-        [expect("added", &format!("{base}/a"), Some(b"a0"))]
+        [ev("added", &format!("{base}/a"), b"a0")]
     );
 
     create(&client, &format!("{base}/b"), b"b0").await;
     assert_eq!(
         next_summaries(&mut events, 1).await,
-        [expect("added", &format!("{base}/b"), Some(b"b0"))]
+        [ev("added", &format!("{base}/b"), b"b0")]
     );
     client.set_data(&format!("{base}/a"), b"a1").await.unwrap();
     let updated = next(&mut events).await;
@@ -88,7 +62,7 @@ async fn children_added_updated_and_removed_are_reported_in_order() {
     client.delete(&format!("{base}/b")).await.unwrap();
     assert_eq!(
         next_summaries(&mut events, 1).await,
-        [expect("removed", &format!("{base}/b"), Some(b"b0"))]
+        [ev("removed", &format!("{base}/b"), b"b0")]
     );
 
     let current: Vec<_> = cache
@@ -115,7 +89,7 @@ async fn children_added_updated_and_removed_are_reported_in_order() {
     client.set_data(&format!("{base}/a"), b"a2").await.unwrap();
     assert_eq!(
         next_summaries(&mut events, 1).await,
-        [expect("added", &format!("{base}/a"), Some(b"a2"))]
+        [ev("added", &format!("{base}/a"), b"a2")]
     );
     cache.close().await;
 }
@@ -123,7 +97,7 @@ async fn children_added_updated_and_removed_are_reported_in_order() {
 #[tokio::test]
 async fn without_cache_data_children_carry_stats_only() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("nodata");
     create(&client, &format!("{base}/a"), b"payload").await;
 
@@ -154,7 +128,7 @@ async fn without_cache_data_children_carry_stats_only() {
 #[tokio::test]
 async fn build_initial_cache_loads_before_start_returns_without_events() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("initial");
     for name in ["c", "a", "b"] {
         create(&client, &format!("{base}/{name}"), name.as_bytes()).await;
@@ -170,7 +144,7 @@ async fn build_initial_cache_loads_before_start_returns_without_events() {
     client.set_data(&format!("{base}/b"), b"b1").await.unwrap();
     assert_eq!(
         next_summaries(&mut events, 1).await,
-        [expect("updated", &format!("{base}/b"), Some(b"b1"))]
+        [ev("updated", &format!("{base}/b"), b"b1")]
     );
     assert_quiet_until_marker(&client, &base, &mut events).await;
     cache.close().await;
@@ -179,7 +153,7 @@ async fn build_initial_cache_loads_before_start_returns_without_events() {
 #[tokio::test]
 async fn post_initialized_event_follows_the_initial_additions() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("postinit");
     for name in ["b", "a"] {
         create(&client, &format!("{base}/{name}"), name.as_bytes()).await;
@@ -191,10 +165,10 @@ async fn post_initialized_event_follows_the_initial_additions() {
     cache.start().await.unwrap();
     let got = take(&mut events, 3).await;
     assert_eq!(
-        got[..2].iter().map(summary).collect::<Vec<_>>(),
+        got[..2].iter().map(Ev::summary).collect::<Vec<_>>(),
         [
-            expect("added", &format!("{base}/a"), Some(b"a")),
-            expect("added", &format!("{base}/b"), Some(b"b"))
+            ev("added", &format!("{base}/a"), b"a"),
+            ev("added", &format!("{base}/b"), b"b")
         ]
     );
     let Ev::Initialized(initial) = &got[2] else {
@@ -209,7 +183,7 @@ async fn post_initialized_event_follows_the_initial_additions() {
 #[tokio::test]
 async fn a_missing_path_is_watched_until_it_appears_and_nothing_is_created() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("missing");
     // Built before start returns: the first read (which found nothing) is over.
     let cache = PathChildrenCache::builder(client.clone(), base.as_str())
@@ -226,7 +200,7 @@ async fn a_missing_path_is_watched_until_it_appears_and_nothing_is_created() {
     create(&client, &format!("{base}/a"), b"a").await; // creates the parent, then the child
     assert_eq!(
         next_summaries(&mut events, 1).await,
-        [expect("added", &format!("{base}/a"), Some(b"a"))]
+        [ev("added", &format!("{base}/a"), b"a")]
     );
 
     // The parent goes away with its children, and comes back.
@@ -237,12 +211,12 @@ async fn a_missing_path_is_watched_until_it_appears_and_nothing_is_created() {
         .unwrap();
     assert_eq!(
         next_summaries(&mut events, 1).await,
-        [expect("removed", &format!("{base}/a"), Some(b"a"))]
+        [ev("removed", &format!("{base}/a"), b"a")]
     );
     create(&client, &format!("{base}/b"), b"b").await;
     assert_eq!(
         next_summaries(&mut events, 1).await,
-        [expect("added", &format!("{base}/b"), Some(b"b"))]
+        [ev("added", &format!("{base}/b"), b"b")]
     );
     assert_quiet_until_marker(&client, &base, &mut events).await;
     cache.close().await;
@@ -251,7 +225,7 @@ async fn a_missing_path_is_watched_until_it_appears_and_nothing_is_created() {
 #[tokio::test]
 async fn create_parents_creates_the_watched_path() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("ensure");
     let path = format!("{base}/deep/er");
     let cache = PathChildrenCache::builder(client.clone(), path.as_str())
@@ -267,7 +241,7 @@ async fn create_parents_creates_the_watched_path() {
 #[tokio::test]
 async fn a_child_deleted_and_created_again_is_removed_then_added() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("recreate");
     create(&client, &format!("{base}/a"), b"one").await;
     let cache = PathChildrenCache::builder(client.clone(), base.as_str())
@@ -284,8 +258,8 @@ async fn a_child_deleted_and_created_again_is_removed_then_added() {
     assert_eq!(
         next_summaries(&mut events, 2).await,
         [
-            expect("removed", &format!("{base}/a"), Some(b"one")),
-            expect("added", &format!("{base}/a"), Some(b"two"))
+            ev("removed", &format!("{base}/a"), b"one"),
+            ev("added", &format!("{base}/a"), b"two")
         ]
     );
     assert_quiet_until_marker(&client, &base, &mut events).await;
@@ -295,7 +269,7 @@ async fn a_child_deleted_and_created_again_is_removed_then_added() {
 #[tokio::test]
 async fn every_subscriber_sees_the_events_sent_after_it_subscribed() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("subscribers");
     create(&client, &base, b"").await;
     let cache = PathChildrenCache::builder(client.clone(), base.as_str()).build();
@@ -304,11 +278,11 @@ async fn every_subscriber_sees_the_events_sent_after_it_subscribed() {
     create(&client, &format!("{base}/a"), b"a").await;
     assert_eq!(
         next_summaries(&mut first, 1).await,
-        [expect("added", &format!("{base}/a"), Some(b"a"))]
+        [ev("added", &format!("{base}/a"), b"a")]
     );
     let mut second = cache.events();
     create(&client, &format!("{base}/b"), b"b").await;
-    let b = [expect("added", &format!("{base}/b"), Some(b"b"))];
+    let b = [ev("added", &format!("{base}/b"), b"b")];
     assert_eq!(next_summaries(&mut first, 1).await, b);
     assert_eq!(next_summaries(&mut second, 1).await, b);
     cache.close().await;
@@ -316,10 +290,10 @@ async fn every_subscriber_sees_the_events_sent_after_it_subscribed() {
 
 #[tokio::test]
 async fn changes_made_while_disconnected_across_a_server_restart_are_reported_once() {
-    let mut server = server().await;
-    let writer = client(&server.connect_string()).await;
-    let proxy = Proxy::start(server.addr()).await.unwrap();
-    let reader = client_with(&proxy.connect_string(), Duration::from_secs(15)).await;
+    let mut server = own_server().await;
+    let writer = connect(&server.connect_string()).await;
+    let proxy = proxy(server.addr()).await;
+    let reader = connect_with(&proxy.connect_string(), Duration::from_secs(15)).await;
     let session = reader.session_id();
     let base = base("restart");
     for name in ["a", "b", "c"] {
@@ -344,9 +318,9 @@ async fn changes_made_while_disconnected_across_a_server_restart_are_reported_on
         next_summaries(&mut events, 4).await,
         [
             conn("reconnected"),
-            expect("removed", &format!("{base}/b"), Some(b"0")),
-            expect("updated", &format!("{base}/a"), Some(b"1")),
-            expect("added", &format!("{base}/d"), Some(b"0")),
+            ev("removed", &format!("{base}/b"), b"0"),
+            ev("updated", &format!("{base}/a"), b"1"),
+            ev("added", &format!("{base}/d"), b"0"),
         ]
     );
     assert_eq!(
@@ -361,9 +335,9 @@ async fn changes_made_while_disconnected_across_a_server_restart_are_reported_on
 #[tokio::test]
 async fn after_session_expiry_the_cache_resyncs_with_exactly_the_differences() {
     let server = server().await;
-    let writer = client(&server.connect_string()).await;
-    let proxy = Proxy::start(server.addr()).await.unwrap();
-    let reader = client(&proxy.connect_string()).await;
+    let writer = connect(&server.connect_string()).await;
+    let proxy = proxy(server.addr()).await;
+    let reader = connect(&proxy.connect_string()).await;
     let mut states = reader.connection_states();
     let base = base("expiry");
     create(&writer, &format!("{base}/p1"), b"1").await;
@@ -389,8 +363,8 @@ async fn after_session_expiry_the_cache_resyncs_with_exactly_the_differences() {
         [
             conn("lost"),
             conn("reconnected"),
-            expect("removed", &format!("{base}/mine"), Some(b"e")),
-            expect("updated", &format!("{base}/p2"), Some(b"2b")),
+            ev("removed", &format!("{base}/mine"), b"e"),
+            ev("updated", &format!("{base}/p2"), b"2b"),
         ]
     );
     wait_for_state(&mut states, ConnectionState::Reconnected).await;
@@ -399,7 +373,7 @@ async fn after_session_expiry_the_cache_resyncs_with_exactly_the_differences() {
     writer.set_data(&format!("{base}/p1"), b"1b").await.unwrap();
     assert_eq!(
         next_summaries(&mut events, 1).await,
-        [expect("updated", &format!("{base}/p1"), Some(b"1b"))]
+        [ev("updated", &format!("{base}/p1"), b"1b")]
     );
     assert_quiet_until_marker(&writer, &base, &mut events).await;
     cache.close().await;
@@ -408,7 +382,7 @@ async fn after_session_expiry_the_cache_resyncs_with_exactly_the_differences() {
 #[tokio::test]
 async fn close_ends_the_task_and_every_event_stream() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("close");
     create(&client, &base, b"").await;
     let cache = PathChildrenCache::builder(client.clone(), base.as_str()).build();
@@ -437,7 +411,7 @@ async fn close_ends_the_task_and_every_event_stream() {
 #[tokio::test]
 async fn dropping_the_cache_stops_its_task() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("drop");
     create(&client, &format!("{base}/a"), b"a").await;
     let cache = PathChildrenCache::builder(client.clone(), base.as_str()).build();
@@ -446,7 +420,7 @@ async fn dropping_the_cache_stops_its_task() {
     assert!(matches!(next(&mut events).await, Ev::ChildAdded(_)));
     drop(cache);
     // The stream's senders live as long as the task: the stream ends once it is gone.
-    let end = tokio::time::timeout(EVENT_DEADLINE, events.next()).await;
+    let end = tokio::time::timeout(DEADLINE, events.next()).await;
     assert!(
         matches!(end, Ok(None)),
         "the task outlived its cache: {end:?}"

@@ -3,58 +3,36 @@
 //! made meanwhile, and close. Tests end by adding a marker node whose `NodeAdded`
 //! must be the very next event.
 
-mod cache_support;
+mod support;
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use cache_support::*;
 use futures::StreamExt;
-use zk_core::Client;
-use zk_recipes::cache::{CacheEvents, ChildData, TreeCache, TreeCacheEvent as Ev};
-use zk_testing::Proxy;
+use support::cache_events::*;
+use support::*;
+use zk_recipes::cache::{ChildData, TreeCache, TreeCacheEvent as Ev};
 
-type Summary = (&'static str, String, Option<Bytes>);
+impl Summarize for Ev {
+    const ADDED: &'static str = "added";
 
-fn summary(ev: &Ev) -> Summary {
-    let node = |kind, d: &ChildData| (kind, d.path.clone(), d.data.clone());
-    match ev {
-        Ev::NodeAdded(d) => node("added", d),
-        Ev::NodeUpdated(d) => node("updated", d),
-        Ev::NodeRemoved(d) => node("removed", d),
-        Ev::ConnectionSuspended => ("suspended", String::new(), None),
-        Ev::ConnectionReconnected => ("reconnected", String::new(), None),
-        Ev::ConnectionLost => ("lost", String::new(), None),
-        Ev::Initialized => ("initialized", String::new(), None),
+    fn summary(&self) -> Summary {
+        let node = |kind, d: &ChildData| (kind, d.path.clone(), d.data.clone());
+        match self {
+            Ev::NodeAdded(d) => node("added", d),
+            Ev::NodeUpdated(d) => node("updated", d),
+            Ev::NodeRemoved(d) => node("removed", d),
+            Ev::ConnectionSuspended => conn("suspended"),
+            Ev::ConnectionReconnected => conn("reconnected"),
+            Ev::ConnectionLost => conn("lost"),
+            Ev::Initialized => conn("initialized"),
+        }
     }
-}
-
-fn ev(kind: &'static str, path: &str, data: &'static [u8]) -> Summary {
-    (kind, path.to_string(), Some(Bytes::from_static(data)))
-}
-
-fn conn(kind: &'static str) -> Summary {
-    (kind, String::new(), None)
-}
-
-async fn next_summaries(events: &mut CacheEvents<Ev>, n: usize) -> Vec<Summary> {
-    take(events, n).await.iter().map(summary).collect()
-}
-
-async fn assert_quiet_until_marker(client: &Client, base: &str, events: &mut CacheEvents<Ev>) {
-    let marker = format!("{base}/zz-marker");
-    create(client, &marker, b"m").await;
-    assert_eq!(
-        summary(&next(events).await),
-        ev("added", &marker, b"m"),
-        "an unexpected event came before the marker"
-    );
 }
 
 #[tokio::test]
 async fn the_subtree_is_loaded_then_followed_as_it_changes() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("follow");
     create(&client, &format!("{base}/a/x"), b"x").await;
     client.set_data(&base, b"root").await.unwrap();
@@ -123,7 +101,7 @@ async fn the_subtree_is_loaded_then_followed_as_it_changes() {
 #[tokio::test]
 async fn max_depth_limits_what_is_cached_and_cache_data_false_keeps_stats_only() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("depth");
     create(&client, &format!("{base}/a/x/deep"), b"d").await;
     let cache = TreeCache::builder(client.clone(), base.as_str())
@@ -163,7 +141,7 @@ async fn max_depth_limits_what_is_cached_and_cache_data_false_keeps_stats_only()
 #[tokio::test]
 async fn a_missing_root_is_watched_and_its_deletion_removes_the_whole_tree() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("root");
     let cache = TreeCache::builder(client.clone(), base.as_str()).build();
     let mut events = cache.events();
@@ -208,9 +186,9 @@ async fn a_missing_root_is_watched_and_its_deletion_removes_the_whole_tree() {
 #[tokio::test]
 async fn changes_made_while_disconnected_are_reported_once_after_the_reconnect() {
     let server = server().await;
-    let writer = client(&server.connect_string()).await;
-    let proxy = Proxy::start(server.addr()).await.unwrap();
-    let reader = client_with(&proxy.connect_string(), Duration::from_secs(10)).await;
+    let writer = connect(&server.connect_string()).await;
+    let proxy = proxy(server.addr()).await;
+    let reader = connect_with(&proxy.connect_string(), Duration::from_secs(10)).await;
     let base = base("reconnect");
     for path in ["a/x", "b", "c"] {
         create(&writer, &format!("{base}/{path}"), b"0").await;
@@ -246,7 +224,7 @@ async fn changes_made_while_disconnected_are_reported_once_after_the_reconnect()
 #[tokio::test]
 async fn close_ends_the_task_and_every_event_stream() {
     let server = server().await;
-    let client = client(&server.connect_string()).await;
+    let client = connect(&server.connect_string()).await;
     let base = base("close");
     create(&client, &base, b"").await;
     let cache = TreeCache::builder(client.clone(), base.as_str()).build();

@@ -10,102 +10,98 @@
 //! libcurator-client-java libjackson2-databind-java libjackson2-core-java
 //! libjackson2-annotations-java libguava-java libslf4j-java), installed by `scripts/setup`.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use serde_json::{Value, json};
+use support::java::JavaHelper;
 use zk_recipes::{JsonInstanceSerializer, ServiceInstance, ServiceType, UriSpec};
 
-const JAVA_DIR: &str = "/usr/share/java";
-const JARS: &[&str] = &[
-    "curator-x-discovery.jar",
-    "curator-framework.jar",
-    "curator-client.jar",
-    "jackson-databind.jar",
-    "jackson-core.jar",
-    "jackson-annotations.jar",
-    "guava.jar",
-    "slf4j-api.jar",
-];
-const SETUP_HINT: &str = "run scripts/setup (Debian packages: default-jdk-headless \
+/// Curator's own `JsonInstanceSerializer`, driven over stdin/stdout.
+static CURATOR_JSON: JavaHelper = JavaHelper::new(
+    "CuratorJson",
+    &[
+        "curator-x-discovery.jar",
+        "curator-framework.jar",
+        "curator-client.jar",
+        "jackson-databind.jar",
+        "jackson-core.jar",
+        "jackson-annotations.jar",
+        "guava.jar",
+        "slf4j-api.jar",
+    ],
+    "run scripts/setup (Debian packages: default-jdk-headless \
     libcurator-discovery-java libcurator-framework-java libcurator-client-java \
     libjackson2-databind-java libjackson2-core-java libjackson2-annotations-java \
-    libguava-java libslf4j-java)";
+    libguava-java libslf4j-java)",
+);
 
-/// The class path with the compiled helper, built once per test process.
-fn classpath() -> &'static str {
-    static CLASSPATH: OnceLock<String> = OnceLock::new();
-    CLASSPATH.get_or_init(|| {
-        let mut jars = Vec::new();
-        for jar in JARS {
-            let path = Path::new(JAVA_DIR).join(jar);
-            assert!(
-                path.exists(),
-                "{} is missing: the Curator compatibility test needs it; {SETUP_HINT}",
-                path.display()
-            );
-            jars.push(path);
-        }
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("curator_json_compat");
-        std::fs::create_dir_all(&out).expect("create the class output directory under target/tmp");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/CuratorJson.java");
-        let jar_path = std::env::join_paths(&jars).expect("jar paths contain no ':'");
-        let compiled = Command::new("javac")
-            .arg("-d")
-            .arg(&out)
+/// The helper's JVM, started on first use and serving every test of this binary (one
+/// JVM start instead of one per call). It exits when this process ends and its stdin
+/// closes.
+struct Curator {
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    _process: Child,
+}
+
+fn running_curator() -> &'static Mutex<Curator> {
+    static CURATOR: OnceLock<Mutex<Curator>> = OnceLock::new();
+    CURATOR.get_or_init(|| {
+        let mut child = Command::new("java")
             .arg("-cp")
-            .arg(&jar_path)
-            .arg(&source)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run javac ({e}); {SETUP_HINT}"));
-        assert!(
-            compiled.status.success(),
-            "javac failed on {}:\n{}",
-            source.display(),
-            String::from_utf8_lossy(&compiled.stderr)
-        );
-        // slf4j-nop silences "no SLF4J binding" noise when present; it is optional.
-        let mut all = vec![out];
-        all.extend(jars);
-        let nop = Path::new(JAVA_DIR).join("slf4j-nop.jar");
-        if nop.exists() {
-            all.push(nop);
-        }
-        std::env::join_paths(all)
-            .expect("paths contain no ':'")
-            .into_string()
-            .expect("class path is UTF-8")
+            .arg(CURATOR_JSON.classpath())
+            .arg(CURATOR_JSON.class())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run java ({e}); {}", CURATOR_JSON.setup_hint()));
+        Mutex::new(Curator {
+            stdin: child.stdin.take().expect("stdin is piped"),
+            stdout: BufReader::new(child.stdout.take().expect("stdout is piped")),
+            _process: child,
+        })
     })
 }
 
-/// Runs the helper in `mode` with `input` on stdin and returns its stdout.
+/// Has Curator run `mode` (`serialize` or `deserialize`) on `input`; returns its output.
 fn curator(mode: &str, input: &[u8]) -> Vec<u8> {
-    let mut child = Command::new("java")
-        .arg("-cp")
-        .arg(classpath())
-        .arg("CuratorJson")
-        .arg(mode)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run java ({e}); {SETUP_HINT}"));
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(input)
+    // A test that failed while holding the lock left the exchange complete: go on.
+    let mut curator = running_curator()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    writeln!(curator.stdin, "{mode} {}", to_hex(input))
+        .and_then(|()| curator.stdin.flush())
         .expect("write to the helper's stdin");
-    let output = child.wait_with_output().expect("wait for the helper");
-    assert!(
-        output.status.success(),
-        "CuratorJson {mode} failed for input {}:\n{}",
-        String::from_utf8_lossy(input),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
+    let mut reply = String::new();
+    let read = curator
+        .stdout
+        .read_line(&mut reply)
+        .expect("read the helper's reply");
+    assert!(read > 0, "the helper exited");
+    let reply = reply.trim_end();
+    match reply.split_once(' ') {
+        Some(("OK", hex)) => from_hex(hex),
+        _ => panic!(
+            "CuratorJson {mode} failed for input {}: {reply}",
+            String::from_utf8_lossy(input)
+        ),
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(hex: &str) -> Vec<u8> {
+    assert!(hex.len().is_multiple_of(2), "odd hex length in {hex:?}");
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex from the helper"))
+        .collect()
 }
 
 /// What Curator holds as the payload after reading `payload` from the spec with a plain

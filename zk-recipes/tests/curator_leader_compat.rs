@@ -8,15 +8,14 @@
 //! Needs `javac`/`java` and the Curator, ZooKeeper, Guava and SLF4J jars from
 //! /usr/share/java, installed by `scripts/setup`.
 
-mod leader_support;
+mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures::FutureExt;
-use leader_support::{DEADLINE, client, is_protected_sequential, serial, server};
+use support::java::JavaHelper;
+use support::{DEADLINE, connect, is_protected_sequential, serial, server};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::{mpsc, watch};
@@ -24,64 +23,21 @@ use tokio::time::{Instant, timeout};
 use zk_core::proto::path;
 use zk_recipes::leader::{LeaderLatch, LeaderSelector, LeadershipContext, Participant};
 
-const JAVA_DIR: &str = "/usr/share/java";
-const JARS: &[&str] = &[
-    "curator-recipes.jar",
-    "curator-framework.jar",
-    "curator-client.jar",
-    "zookeeper.jar",
-    "zookeeper-jute.jar",
-    "guava.jar",
-    "slf4j-api.jar",
-];
-const SETUP_HINT: &str = "run scripts/setup (Debian: default-jdk-headless libcurator-recipes-java \
-    libcurator-framework-java zookeeper)";
-
-/// The class path with the compiled helper, built once per test process.
-fn classpath() -> &'static str {
-    static CLASSPATH: OnceLock<String> = OnceLock::new();
-    CLASSPATH.get_or_init(|| {
-        let mut jars = Vec::new();
-        for jar in JARS {
-            let path = Path::new(JAVA_DIR).join(jar);
-            assert!(
-                path.exists(),
-                "{} is missing: the Curator leader test needs it; {SETUP_HINT}",
-                path.display()
-            );
-            jars.push(path);
-        }
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("curator_leader_compat");
-        std::fs::create_dir_all(&out).expect("create the class output directory");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/CuratorLeader.java");
-        let jar_path = std::env::join_paths(&jars).expect("jar paths contain no ':'");
-        let compiled = std::process::Command::new("javac")
-            .arg("-d")
-            .arg(&out)
-            .arg("-cp")
-            .arg(&jar_path)
-            .arg(&source)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run javac ({e}); {SETUP_HINT}"));
-        assert!(
-            compiled.status.success(),
-            "javac failed on {}:\n{}",
-            source.display(),
-            String::from_utf8_lossy(&compiled.stderr)
-        );
-        let mut all = vec![out];
-        all.extend(jars);
-        // slf4j-nop keeps the JVM quiet; optional.
-        let nop = Path::new(JAVA_DIR).join("slf4j-nop.jar");
-        if nop.exists() {
-            all.push(nop);
-        }
-        std::env::join_paths(all)
-            .expect("paths contain no ':'")
-            .into_string()
-            .expect("class path is UTF-8")
-    })
-}
+/// Curator's own `LeaderLatch` and `LeaderSelector`, driven over stdin/stdout.
+static CURATOR_LEADER: JavaHelper = JavaHelper::new(
+    "CuratorLeader",
+    &[
+        "curator-recipes.jar",
+        "curator-framework.jar",
+        "curator-client.jar",
+        "zookeeper.jar",
+        "zookeeper-jute.jar",
+        "guava.jar",
+        "slf4j-api.jar",
+    ],
+    "run scripts/setup (Debian: default-jdk-headless libcurator-recipes-java \
+    libcurator-framework-java zookeeper)",
+);
 
 /// One Curator participant in its own JVM.
 struct Curator {
@@ -94,19 +50,18 @@ struct Curator {
 
 impl Curator {
     async fn start(mode: &str, connect_string: &str, election: &str, id: &str) -> Curator {
-        let classpath = classpath();
         let mut child = Command::new("java")
             .arg("-Xmx128m")
             .arg("-cp")
-            .arg(classpath)
-            .arg("CuratorLeader")
+            .arg(CURATOR_LEADER.classpath())
+            .arg(CURATOR_LEADER.class())
             .args([mode, connect_string, election, id])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run java ({e}); {SETUP_HINT}"));
+            .unwrap_or_else(|e| panic!("cannot run java ({e}); {}", CURATOR_LEADER.setup_hint()));
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut curator = Curator {
@@ -200,7 +155,7 @@ async fn rust_and_curator_latches_share_one_election() {
     let _serial = serial().await;
     let server = server().await;
     let cs = server.connect_string();
-    let c = client(&cs).await;
+    let c = connect(&cs).await;
     let election = "/election/mixed-latch";
 
     // Curator first: it leads, with a node in the layout we write too.
@@ -254,7 +209,7 @@ async fn rust_and_curator_selectors_take_turns() {
     let _serial = serial().await;
     let server = server().await;
     let cs = server.connect_string();
-    let c = client(&cs).await;
+    let c = connect(&cs).await;
     let election = "/election/mixed-selector";
 
     let (started_tx, mut started) = mpsc::unbounded_channel::<String>();

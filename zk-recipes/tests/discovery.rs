@@ -2,13 +2,13 @@
 //! node, node modes, close semantics, re-registration after expiry and deletion (once
 //! per loss), leftovers of other sessions, caches and providers served from memory.
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use futures::StreamExt;
+use support::*;
 use zk_core::{Client, ConnectionState, CreateMode};
 use zk_recipes::{
     DiscoveryError, DownInstancePolicy, JsonInstanceSerializer, RoundRobin, ServiceCacheEvent,
@@ -53,7 +53,7 @@ async fn discovery(client: &Client, this: Option<ServiceInstance>) -> ServiceDis
 
 #[tokio::test]
 async fn register_query_update_unregister() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let me = instance("api.user", "i-1", 8080);
     let discovery = discovery(&client, Some(me.clone())).await;
@@ -140,7 +140,7 @@ async fn register_query_update_unregister() {
 
 #[tokio::test]
 async fn builder_refuses_missing_settings() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     assert!(matches!(
         ServiceDiscovery::<serde_json::Value>::builder()
@@ -165,7 +165,7 @@ async fn builder_refuses_missing_settings() {
 
 #[tokio::test]
 async fn node_holds_curators_json_byte_for_byte() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let me = instance("api.user", "json-1", 8080);
     let discovery = discovery(&client, Some(me.clone())).await;
@@ -201,7 +201,7 @@ async fn node_holds_curators_json_byte_for_byte() {
 
 #[tokio::test]
 async fn node_modes_follow_the_service_type_and_close_keeps_static_and_permanent() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let discovery = discovery(&client, None).await;
@@ -284,7 +284,7 @@ async fn discovery_for(client: &Client) -> ServiceDiscovery {
 
 #[tokio::test]
 async fn session_expiry_reregisters_the_instance_exactly_once() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let observer = connect(&connect_string).await;
@@ -299,12 +299,7 @@ async fn session_expiry_reregisters_the_instance_exactly_once() {
     let old_session = expire_session(&connect_string, &client).await;
     wait_for_state(&mut states, ConnectionState::Lost).await;
     wait_for_state(&mut states, ConnectionState::Reconnected).await;
-    let after = eventually("instance re-registered", || async {
-        stat_of(&observer, path)
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
-    .await;
+    let (_, after) = recreated("instance re-registered", &observer, path, &before).await;
     assert_ne!(after.ephemeral_owner, old_session);
     assert_eq!(after.ephemeral_owner, client.session_id());
     assert_eq!(
@@ -329,7 +324,7 @@ async fn session_expiry_reregisters_the_instance_exactly_once() {
 
 #[tokio::test]
 async fn deleted_instance_node_is_registered_again() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let mut counter = CreateCounter::start(&observer, "/services").await;
@@ -340,12 +335,7 @@ async fn deleted_instance_node_is_registered_again() {
     assert_eq!(counter.creates_of(path, Duration::ZERO).await, 1);
 
     observer.delete(path).await.unwrap();
-    let after = eventually("instance re-created", || async {
-        stat_of(&observer, path)
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
-    .await;
+    let (_, after) = recreated("instance re-created", &observer, path, &before).await;
     assert_eq!(after.ephemeral_owner, client.session_id());
     assert_eq!(counter.creates_of(path, QUIET).await, 1);
     let (bytes, _) = observer.get_data(path).await.unwrap();
@@ -355,7 +345,7 @@ async fn deleted_instance_node_is_registered_again() {
 
 #[tokio::test]
 async fn leftover_node_of_another_session_is_replaced_by_ours() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let previous_life = connect(&server.connect_string()).await;
     let me = instance("api.user", "left-1", 8080);
@@ -393,7 +383,7 @@ async fn leftover_node_of_another_session_is_replaced_by_ours() {
 
 #[tokio::test]
 async fn service_cache_follows_adds_updates_and_removals() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let other_client = connect(&server.connect_string()).await;
     let discovery = discovery(&client, Some(instance("api.user", "c-1", 1))).await;
@@ -465,7 +455,7 @@ async fn next_changed(events: &mut zk_recipes::ServiceCacheEvents) {
 
 #[tokio::test]
 async fn cache_reports_connection_states_and_reloads_after_expiry() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let other_client = connect(&connect_string).await;
@@ -516,7 +506,7 @@ async fn cache_reports_connection_states_and_reloads_after_expiry() {
 
 #[tokio::test]
 async fn provider_serves_from_memory_even_while_the_server_is_paused() {
-    let mut server = start_server().await;
+    let mut server = own_server().await;
     let client = connect(&server.connect_string()).await;
     let discovery = discovery(&client, None).await;
     for (id, port) in [("p-1", 1), ("p-2", 2), ("p-3", 3)] {
@@ -567,7 +557,7 @@ async fn provider_serves_from_memory_even_while_the_server_is_paused() {
 
 #[tokio::test]
 async fn watch_instances_adopts_data_written_by_others() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let admin = connect(&server.connect_string()).await;
     let me = instance("api.user", "w-1", 8080);
@@ -594,20 +584,14 @@ async fn watch_instances_adopts_data_written_by_others() {
     // A later re-creation writes the adopted record, not the original one.
     let before = stat_of(&admin, "/services/api.user/w-1").await.unwrap();
     admin.delete("/services/api.user/w-1").await.unwrap();
-    let data = eventually("re-created", || async {
-        match admin.get_data("/services/api.user/w-1").await {
-            Ok((d, s)) if s.czxid != before.czxid => Some(d),
-            _ => None,
-        }
-    })
-    .await;
+    let (data, _) = recreated("re-created", &admin, "/services/api.user/w-1", &before).await;
     assert_eq!(&data[..], &bytes[..]);
     discovery.close().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_closed_client_fails_registration_and_cache_start_instead_of_hanging() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let discovery = discovery(&client, None).await;
     client.close().await;
@@ -644,7 +628,7 @@ async fn a_closed_client_fails_registration_and_cache_start_instead_of_hanging()
 
 #[tokio::test]
 async fn reconnection_on_the_same_session_leaves_the_registration_alone() {
-    let mut server = start_server().await;
+    let mut server = own_server().await;
     let client = connect(&server.connect_string()).await;
     let me = instance("api.user", "same-1", 8080);
     let discovery = discovery(&client, Some(me)).await;
@@ -669,7 +653,7 @@ async fn reconnection_on_the_same_session_leaves_the_registration_alone() {
 
 #[tokio::test]
 async fn dynamic_sequential_instance_keeps_its_node_name_across_expiry() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let observer = connect(&connect_string).await;
@@ -684,11 +668,12 @@ async fn dynamic_sequential_instance_keeps_its_node_name_across_expiry() {
     let mut states = client.connection_states();
     expire_session(&connect_string, &client).await;
     wait_for_state(&mut states, ConnectionState::Reconnected).await;
-    let after = eventually("re-registered under the same name", || async {
-        stat_of(&observer, &path)
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
+    let (_, after) = recreated(
+        "re-registered under the same name",
+        &observer,
+        &path,
+        &before,
+    )
     .await;
     assert_eq!(after.ephemeral_owner, client.session_id());
     let children = observer.get_children("/services/batch").await.unwrap();

@@ -1,16 +1,16 @@
 //! LeaderLatch on a real ZooKeeper: Curator's node layout and order, one leader at
 //! a time, leadership dropped on disconnect and session expiry, fencing tokens, close.
 
-mod leader_support;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
-use leader_support::{
-    DEADLINE, client, client_with, eventually, expire_session, is_protected_sequential, proxy,
-    serial, server,
+use support::{
+    DEADLINE, connect, connect_with, connect_with_policy, expire_session, is_protected_sequential,
+    proxy, serial, server, until, wait_for_state,
 };
 use tokio::time::{Instant, timeout};
 use zk_core::{ConnectionState, ConnectionStateErrorPolicy, CreateMode, proto::path};
@@ -40,20 +40,33 @@ async fn is_leader_event(events: &mut LeadershipEvents) -> FencingToken {
     }
 }
 
+/// Asks `latch` for the participants until they are `want`.
+async fn participants_become(latch: &LeaderLatch, want: Vec<Participant>) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let ps = latch.get_participants().await.unwrap();
+        if ps == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "participants: {ps:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latch_nodes_follow_curators_layout_and_order() {
     let _serial = serial().await;
     let server = server().await;
     let (c1, c2) = (
-        client(&server.connect_string()).await,
-        client(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
     );
     let first = LeaderLatch::new(c1.clone(), "/election/layout", "first");
     first.start().await.unwrap();
     assert!(first.await_leadership().timeout(DEADLINE).await.unwrap());
     let second = LeaderLatch::new(c2.clone(), "/election/layout", "second");
     second.start().await.unwrap();
-    eventually("second has a node", || second.our_path().is_some()).await;
+    until("second has a node", || second.our_path().is_some()).await;
 
     for latch in [&first, &second] {
         let our = latch.our_path().unwrap();
@@ -118,7 +131,7 @@ async fn latch_nodes_follow_curators_layout_and_order() {
 async fn a_foreign_leader_blocks_ours_until_it_leaves() {
     let _serial = serial().await;
     let server = server().await;
-    let c = client(&server.connect_string()).await;
+    let c = connect(&server.connect_string()).await;
     // A Java participant that came first, its protected prefix sorting after ours.
     let java = c
         .create(
@@ -162,9 +175,9 @@ async fn at_most_one_leader_at_every_instant_while_leaders_change() {
     let _serial = serial().await;
     let server = server().await;
     let clients = [
-        client(&server.connect_string()).await,
-        client(&server.connect_string()).await,
-        client(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
     ];
     let slots: Arc<[std::sync::Mutex<Option<Arc<LeaderLatch>>>; 3]> = Arc::new(Default::default());
     let new_latch = |i: usize, round: usize| {
@@ -228,7 +241,7 @@ async fn at_most_one_leader_at_every_instant_while_leaders_change() {
         };
         // Let the sampler look at this leadership a few times before it changes.
         let seen = samples.load(Ordering::Acquire);
-        eventually("samples of this round", || {
+        until("samples of this round", || {
             samples.load(Ordering::Acquire) >= seen + 3
         })
         .await;
@@ -245,7 +258,7 @@ async fn at_most_one_leader_at_every_instant_while_leaders_change() {
         *slots[leader].lock().unwrap() = Some(latch);
     }
     // Settled: exactly one leader, and ZooKeeper agrees on who.
-    eventually("a leader after the last change", || {
+    until("a leader after the last change", || {
         leader_slot(&slots).is_some()
     })
     .await;
@@ -272,9 +285,9 @@ async fn at_most_one_leader_at_every_instant_while_leaders_change() {
 async fn a_leader_cut_off_drops_leadership_before_a_new_leader_follows() {
     let _serial = serial().await;
     let server = server().await;
-    let proxy = proxy(&server).await;
-    let cut_client = client(&proxy.connect_string()).await;
-    let other_client = client(&server.connect_string()).await;
+    let proxy = proxy(server.addr()).await;
+    let cut_client = connect(&proxy.connect_string()).await;
+    let other_client = connect(&server.connect_string()).await;
 
     let old = LeaderLatch::new(cut_client.clone(), "/election/cut", "old");
     let mut old_events = old.events();
@@ -283,7 +296,7 @@ async fn a_leader_cut_off_drops_leadership_before_a_new_leader_follows() {
     let new = LeaderLatch::new(other_client.clone(), "/election/cut", "new");
     let mut new_events = new.events();
     new.start().await.unwrap();
-    eventually("the follower queued", || new.our_path().is_some()).await;
+    until("the follower queued", || new.our_path().is_some()).await;
 
     let old_path = old.our_path().unwrap();
     proxy.cut().await;
@@ -312,19 +325,15 @@ async fn a_leader_cut_off_drops_leadership_before_a_new_leader_follows() {
 
     // Healed, the old participant rejoins on a new session, at the back.
     proxy.heal().await.unwrap();
-    eventually("the old participant re-queued", || {
+    until("the old participant re-queued", || {
         old.our_path().is_some_and(|p| p != old_path)
     })
     .await;
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let ps = new.get_participants().await.unwrap();
-        if ps == vec![participant("new", true), participant("old", false)] {
-            break;
-        }
-        assert!(Instant::now() < deadline, "participants: {ps:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    participants_become(
+        &new,
+        vec![participant("new", true), participant("old", false)],
+    )
+    .await;
     assert!(new.has_leadership() && !old.has_leadership());
     old.close().await.unwrap();
     new.close().await.unwrap();
@@ -337,8 +346,8 @@ async fn session_expiry_of_the_leader_elects_the_next_and_tokens_grow() {
     let _serial = serial().await;
     let server = server().await;
     let (ca, cb) = (
-        client(&server.connect_string()).await,
-        client(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
     );
     let a = LeaderLatch::new(ca.clone(), "/election/expiry", "a");
     let b = LeaderLatch::new(cb.clone(), "/election/expiry", "b");
@@ -346,7 +355,7 @@ async fn session_expiry_of_the_leader_elects_the_next_and_tokens_grow() {
     a.start().await.unwrap();
     let t1 = is_leader_event(&mut a_events).await;
     b.start().await.unwrap();
-    eventually("b queued", || b.our_path().is_some()).await;
+    until("b queued", || b.our_path().is_some()).await;
 
     expire_session(&server.connect_string(), &ca).await;
     assert_eq!(next_event(&mut a_events).await, LeadershipEvent::NotLeader);
@@ -355,15 +364,7 @@ async fn session_expiry_of_the_leader_elects_the_next_and_tokens_grow() {
     assert!(t2 > t1, "{t2:?} > {t1:?}");
 
     // The expired participant rejoins on its new session, behind b.
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let ps = b.get_participants().await.unwrap();
-        if ps == vec![participant("b", true), participant("a", false)] {
-            break;
-        }
-        assert!(Instant::now() < deadline, "participants: {ps:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    participants_become(&b, vec![participant("b", true), participant("a", false)]).await;
     let a_node = a.our_path().unwrap();
     assert_eq!(
         ca.get_data(&a_node).await.unwrap().1.ephemeral_owner,
@@ -384,7 +385,7 @@ async fn session_expiry_of_the_leader_elects_the_next_and_tokens_grow() {
 async fn close_leaves_the_election_and_stops_every_task() {
     let _serial = serial().await;
     let server = server().await;
-    let c = client(&server.connect_string()).await;
+    let c = connect(&server.connect_string()).await;
 
     // NotifyLeader: a NotLeader event, then the stream ends.
     let notify = LeaderLatch::new(c.clone(), "/election/close", "notify")
@@ -431,7 +432,7 @@ async fn close_leaves_the_election_and_stops_every_task() {
 async fn malformed_paths_and_misuse_are_typed_errors() {
     let _serial = serial().await;
     let server = server().await;
-    let c = client(&server.connect_string()).await;
+    let c = connect(&server.connect_string()).await;
     let bad = LeaderLatch::new(c.clone(), "no-slash", "x");
     assert!(matches!(bad.start().await, Err(LeaderError::Zk(_))));
     let latent = LeaderLatch::new(c.clone(), "/election/misuse", "x");
@@ -451,32 +452,13 @@ async fn malformed_paths_and_misuse_are_typed_errors() {
     c.close().await;
 }
 
-/// Waits for `state` on a stream of connection states.
-async fn state_reached(states: &mut zk_core::ConnectionStates, state: ConnectionState) {
-    timeout(DEADLINE, async {
-        while let Some(s) = states.next().await {
-            if s == state {
-                return;
-            }
-        }
-        panic!("the state stream ended before {state:?}");
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {state:?} in time"));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_disconnect_drops_leadership_and_reconnected_restores_it_on_the_same_node() {
     let _serial = serial().await;
     let server = server().await;
-    let proxy = proxy(&server).await;
+    let proxy = proxy(server.addr()).await;
     // A session long enough to outlive the cut.
-    let c = client_with(
-        &proxy.connect_string(),
-        Duration::from_secs(8),
-        ConnectionStateErrorPolicy::Standard,
-    )
-    .await;
+    let c = connect_with(&proxy.connect_string(), Duration::from_secs(8)).await;
     let mut states = c.connection_states();
     let latch = LeaderLatch::new(c.clone(), "/election/blip", "blip");
     let mut events = latch.events();
@@ -485,11 +467,11 @@ async fn a_short_disconnect_drops_leadership_and_reconnected_restores_it_on_the_
     let node = latch.our_path().unwrap();
 
     proxy.cut().await;
-    state_reached(&mut states, ConnectionState::Suspended).await;
+    wait_for_state(&mut states, ConnectionState::Suspended).await;
     assert_eq!(next_event(&mut events).await, LeadershipEvent::NotLeader);
     assert!(!latch.has_leadership());
     proxy.heal().await.unwrap();
-    state_reached(&mut states, ConnectionState::Reconnected).await;
+    wait_for_state(&mut states, ConnectionState::Reconnected).await;
     // RECONNECTED checks again: the node survived with the session, so the same
     // leadership (same token) is confirmed.
     let after = is_leader_event(&mut events).await;
@@ -504,8 +486,8 @@ async fn a_short_disconnect_drops_leadership_and_reconnected_restores_it_on_the_
 async fn under_the_session_only_policy_a_short_disconnect_keeps_leadership() {
     let _serial = serial().await;
     let server = server().await;
-    let proxy = proxy(&server).await;
-    let c = client_with(
+    let proxy = proxy(server.addr()).await;
+    let c = connect_with_policy(
         &proxy.connect_string(),
         Duration::from_secs(8),
         ConnectionStateErrorPolicy::SessionOnly,
@@ -518,13 +500,13 @@ async fn under_the_session_only_policy_a_short_disconnect_keeps_leadership() {
     is_leader_event(&mut events).await;
 
     proxy.cut().await;
-    state_reached(&mut states, ConnectionState::Suspended).await;
+    wait_for_state(&mut states, ConnectionState::Suspended).await;
     assert!(
         latch.has_leadership(),
         "SUSPENDED is no error under SessionOnly"
     );
     proxy.heal().await.unwrap();
-    state_reached(&mut states, ConnectionState::Reconnected).await;
+    wait_for_state(&mut states, ConnectionState::Reconnected).await;
     // The recheck after RECONNECTED confirms the same leadership without events.
     assert!(latch.await_leadership().timeout(DEADLINE).await.unwrap());
     assert_eq!(
@@ -545,8 +527,8 @@ async fn a_leader_whose_node_is_deleted_by_hand_steps_down_and_requeues() {
     let _serial = serial().await;
     let server = server().await;
     let (ca, cb) = (
-        client(&server.connect_string()).await,
-        client(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
     );
     let a = LeaderLatch::new(ca.clone(), "/election/deleted", "a");
     let b = LeaderLatch::new(cb.clone(), "/election/deleted", "b");
@@ -554,7 +536,7 @@ async fn a_leader_whose_node_is_deleted_by_hand_steps_down_and_requeues() {
     a.start().await.unwrap();
     is_leader_event(&mut a_events).await;
     b.start().await.unwrap();
-    eventually("b queued", || b.our_path().is_some()).await;
+    until("b queued", || b.our_path().is_some()).await;
 
     // An operator removes the leader's node: the leader notices on its own node's
     // watch, b leads, and a queues again with a new node.
@@ -562,15 +544,7 @@ async fn a_leader_whose_node_is_deleted_by_hand_steps_down_and_requeues() {
     cb.delete(&a_node).await.unwrap();
     assert_eq!(next_event(&mut a_events).await, LeadershipEvent::NotLeader);
     is_leader_event(&mut b_events).await;
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let ps = b.get_participants().await.unwrap();
-        if ps == vec![participant("b", true), participant("a", false)] {
-            break;
-        }
-        assert!(Instant::now() < deadline, "participants: {ps:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    participants_become(&b, vec![participant("b", true), participant("a", false)]).await;
     assert_ne!(a.our_path().unwrap(), a_node);
     assert!(!a.has_leadership());
     a.close().await.unwrap();
@@ -583,13 +557,13 @@ async fn a_leader_whose_node_is_deleted_by_hand_steps_down_and_requeues() {
 async fn dropping_a_started_latch_leaves_the_election() {
     let _serial = serial().await;
     let server = server().await;
-    let c = client(&server.connect_string()).await;
+    let c = connect(&server.connect_string()).await;
     let dropped = LeaderLatch::new(c.clone(), "/election/drop", "dropped");
     dropped.start().await.unwrap();
     assert!(dropped.await_leadership().timeout(DEADLINE).await.unwrap());
     let next = LeaderLatch::new(c.clone(), "/election/drop", "next");
     next.start().await.unwrap();
-    eventually("next queued", || next.our_path().is_some()).await;
+    until("next queued", || next.our_path().is_some()).await;
     // Same client and session: only the latch's own cleanup can remove its node.
     drop(dropped);
     assert!(next.await_leadership().timeout(DEADLINE).await.unwrap());

@@ -1,16 +1,14 @@
 //! LeaderSelector on a real ZooKeeper: Curator's lock-node layout, one callback at a
 //! time, auto-requeue, cancellation on a lost connection, close.
 
-mod leader_support;
+mod support;
 
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use leader_support::{
-    DEADLINE, client, eventually, is_protected_sequential, proxy, serial, server,
-};
+use support::{DEADLINE, connect, is_protected_sequential, proxy, serial, server, until};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
 use zk_core::proto::path;
@@ -63,7 +61,7 @@ async fn one_callback_at_a_time_across_three_selectors_and_auto_requeue_runs_aga
     let mut selectors = Vec::new();
     let mut clients = Vec::new();
     for i in 0..3 {
-        let c = client(&server.connect_string()).await;
+        let c = connect(&server.connect_string()).await;
         let (running, max, runs, tokens) =
             (running.clone(), max.clone(), runs.clone(), tokens.clone());
         let selector = LeaderSelector::new(
@@ -86,7 +84,7 @@ async fn one_callback_at_a_time_across_three_selectors_and_auto_requeue_runs_aga
         selectors.push(selector);
         clients.push(c);
     }
-    eventually("every selector led at least twice", || {
+    until("every selector led at least twice", || {
         let runs = runs.lock().unwrap();
         (0..3).all(|i| runs.iter().filter(|r| **r == format!("s{i}")).count() >= 2)
     })
@@ -123,7 +121,7 @@ async fn one_callback_at_a_time_across_three_selectors_and_auto_requeue_runs_aga
 async fn lock_nodes_follow_curators_layout_and_requeue_runs_once_more() {
     let _serial = serial().await;
     let server = server().await;
-    let c = client(&server.connect_string()).await;
+    let c = connect(&server.connect_string()).await;
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let (release_tx, release_rx) = tokio::sync::watch::channel(0u32);
     let selector = LeaderSelector::new(
@@ -159,7 +157,7 @@ async fn lock_nodes_follow_curators_layout_and_requeue_runs_once_more() {
 
     // Without auto-requeue the round ends for good when the callback returns ...
     release_tx.send_modify(|n| *n += 1);
-    eventually("leadership released", || !selector.has_leadership()).await;
+    until("leadership released", || !selector.has_leadership()).await;
     let deadline = Instant::now() + DEADLINE;
     while !c.get_children("/election/layout").await.unwrap().is_empty() {
         assert!(Instant::now() < deadline, "the lock node is deleted");
@@ -178,9 +176,9 @@ async fn lock_nodes_follow_curators_layout_and_requeue_runs_once_more() {
 async fn a_cut_off_leaders_work_is_cancelled_before_the_next_leader_runs() {
     let _serial = serial().await;
     let server = server().await;
-    let proxy = proxy(&server).await;
-    let cut_client = client(&proxy.connect_string()).await;
-    let other_client = client(&server.connect_string()).await;
+    let proxy = proxy(server.addr()).await;
+    let cut_client = connect(&proxy.connect_string()).await;
+    let other_client = connect(&server.connect_string()).await;
     let (tx, mut rx) = mpsc::unbounded_channel::<&'static str>();
 
     let work = |name: &'static str, tx: mpsc::UnboundedSender<&'static str>| {
@@ -275,7 +273,7 @@ async fn eventually_participants(selector: &LeaderSelector, n: usize) {
 async fn close_cancels_the_running_callback_and_removes_the_node() {
     let _serial = serial().await;
     let server = server().await;
-    let c = client(&server.connect_string()).await;
+    let c = connect(&server.connect_string()).await;
     let (tx, mut rx) = mpsc::unbounded_channel::<&'static str>();
     let selector = LeaderSelector::new(
         c.clone(),
@@ -310,7 +308,7 @@ async fn close_cancels_the_running_callback_and_removes_the_node() {
 async fn deleting_the_leaders_lock_node_cancels_its_work_and_interrupt_requeues() {
     let _serial = serial().await;
     let server = server().await;
-    let c = client(&server.connect_string()).await;
+    let c = connect(&server.connect_string()).await;
     let (tx, mut rx) = mpsc::unbounded_channel::<&'static str>();
     let (nodes_tx, mut nodes) = mpsc::unbounded_channel::<String>();
     let selector = LeaderSelector::new(

@@ -2,11 +2,11 @@
 //! session expiry (once per loss), data updates, protected sequential names, leftovers
 //! of other sessions, rival owners, and close.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::*;
+use support::*;
 use zk_core::{ConnectionState, CreateMode, Error};
 use zk_recipes::PersistentNode;
 
@@ -14,7 +14,7 @@ const QUIET: Duration = Duration::from_millis(1500);
 
 #[tokio::test]
 async fn ephemeral_node_is_created_and_close_deletes_it() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(
@@ -61,7 +61,7 @@ async fn ephemeral_node_is_created_and_close_deletes_it() {
 
 #[tokio::test]
 async fn deleted_node_is_created_again_exactly_once() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let mut counter = CreateCounter::start(&observer, "/pn").await;
@@ -79,12 +79,7 @@ async fn deleted_node_is_created_again_exactly_once() {
     let before = stat_of(&observer, "/pn/x").await.expect("created");
 
     observer.delete("/pn/x").await.expect("delete");
-    let after = eventually("node re-created", || async {
-        stat_of(&observer, "/pn/x")
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
-    .await;
+    let (_, after) = recreated("node re-created", &observer, "/pn/x", &before).await;
     assert_eq!(after.ephemeral_owner, client.session_id());
     assert_eq!(
         counter.creates_of("/pn/x", QUIET).await,
@@ -96,7 +91,7 @@ async fn deleted_node_is_created_again_exactly_once() {
 
 #[tokio::test]
 async fn expired_session_node_is_created_again_exactly_once() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let connect_string = server.connect_string();
     let client = connect(&connect_string).await;
     let observer = connect(&connect_string).await;
@@ -118,11 +113,12 @@ async fn expired_session_node_is_created_again_exactly_once() {
     let old_session = expire_session(&connect_string, &client).await;
     wait_for_state(&mut states, ConnectionState::Lost).await;
     wait_for_state(&mut states, ConnectionState::Reconnected).await;
-    let after = eventually("node re-created on the new session", || async {
-        stat_of(&observer, "/pn/e")
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
+    let (_, after) = recreated(
+        "node re-created on the new session",
+        &observer,
+        "/pn/e",
+        &before,
+    )
     .await;
     assert_ne!(after.ephemeral_owner, old_session);
     assert_eq!(after.ephemeral_owner, client.session_id());
@@ -146,7 +142,7 @@ async fn expired_session_node_is_created_again_exactly_once() {
 
 #[tokio::test]
 async fn set_data_updates_the_node_and_later_re_creations() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(
@@ -169,12 +165,12 @@ async fn set_data_updates_the_node_and_later_re_creations() {
 
     let before = stat_of(&observer, "/pn/d").await.unwrap();
     observer.delete("/pn/d").await.unwrap();
-    let data = eventually("re-created with the latest data", || async {
-        match observer.get_data("/pn/d").await {
-            Ok((data, stat)) if stat.czxid != before.czxid => Some(data),
-            _ => None,
-        }
-    })
+    let (data, _) = recreated(
+        "re-created with the latest data",
+        &observer,
+        "/pn/d",
+        &before,
+    )
     .await;
     assert_eq!(&data[..], b"v3");
     node.close().await.unwrap();
@@ -182,7 +178,7 @@ async fn set_data_updates_the_node_and_later_re_creations() {
 
 #[tokio::test]
 async fn protected_sequential_node_keeps_its_name_when_re_created() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(
@@ -205,12 +201,7 @@ async fn protected_sequential_node_keeps_its_name_when_re_created() {
     let before = stat_of(&observer, &path).await.unwrap();
 
     observer.delete(&path).await.unwrap();
-    let after = eventually("re-created under the same name", || async {
-        stat_of(&observer, &path)
-            .await
-            .filter(|s| s.czxid != before.czxid)
-    })
-    .await;
+    let (_, after) = recreated("re-created under the same name", &observer, &path, &before).await;
     assert_eq!(after.ephemeral_owner, client.session_id());
     assert_eq!(node.actual_path().as_deref(), Some(path.as_str()));
     assert_eq!(
@@ -223,7 +214,7 @@ async fn protected_sequential_node_keeps_its_name_when_re_created() {
 
 #[tokio::test]
 async fn leftover_ephemeral_of_another_session_is_replaced() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let other = connect(&server.connect_string()).await;
     other
@@ -250,7 +241,7 @@ async fn leftover_ephemeral_of_another_session_is_replaced() {
 
 #[tokio::test]
 async fn persistent_mode_adopts_an_existing_node() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     observer
@@ -278,7 +269,7 @@ async fn persistent_mode_adopts_an_existing_node() {
 
 #[tokio::test]
 async fn rival_owners_of_one_path_settle_instead_of_fighting() {
-    let server = start_server().await;
+    let server = fresh_chroot().await;
     let a = connect(&server.connect_string()).await;
     let b = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
@@ -324,7 +315,7 @@ async fn rival_owners_of_one_path_settle_instead_of_fighting() {
 
 #[tokio::test]
 async fn server_paused_past_the_session_timeout_re_creates_once() {
-    let mut server = start_server().await;
+    let mut server = own_server().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let node = PersistentNode::new(

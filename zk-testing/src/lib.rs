@@ -6,6 +6,7 @@
 //! | Item | What it is |
 //! |------|------------|
 //! | [`TestingServer`] | one standalone server on a free port: `start`, `stop`, `restart`, `kill`, `pause`, `resume` |
+//! | [`SharedServer`], [`RunningServer`] | one standalone server for every test of a test binary that leaves it alone (a `static`; started by the first test, gone at exit) |
 //! | [`TestingCluster`] | an `n`-server ensemble: the same per server, plus [`leader`](TestingCluster::leader) and per-server connect strings |
 //! | [`Proxy`], [`ProxyMode`] | a loopback TCP proxy that can [`cut`](Proxy::cut), [`blackhole`](Proxy::blackhole) or [`drop_replies`](Proxy::drop_replies) for one client |
 //! | [`four_letter_word`], [`server_mode`], [`ServerMode`] | ask a server `ruok`, `srvr`, `mntr`, `cons`, ... |
@@ -16,7 +17,8 @@
 //! Inside: `member` runs one server process and decides when it serves, `launch` brings a set of
 //! them up (retrying with fresh ports on conflicts), `process` owns a JVM (pdeathsig, signals,
 //! reaping), `ports` leases loopback ports, `server_files` writes `zoo.cfg` and logging
-//! configuration, `jvm` builds the command line.
+//! configuration, `jvm` builds the command line, `shared` keeps a server on a thread of its own for
+//! the whole test process.
 //!
 //! # Example
 //!
@@ -42,8 +44,9 @@
 //! - Servers are real: Debian's ZooKeeper 3.8 (`ZooKeeperServerMain` or `QuorumPeerMain`),
 //!   listening on `127.0.0.1` only, with every four-letter word allowed and the admin server off.
 //! - Nothing leaks. Dropping a handle SIGKILLs its JVMs, reaps them and removes their directories;
-//!   that also happens while a panicking test unwinds. If the test process itself is killed, the
-//!   kernel kills the JVMs (`PR_SET_PDEATHSIG`). Servers' logs go to files in their directory,
+//!   that also happens while a panicking test unwinds. A [`SharedServer`] goes the same way when the
+//!   test process exits. If the test process itself is killed, the kernel kills the JVMs
+//!   (`PR_SET_PDEATHSIG`). Servers' logs go to files in their directory,
 //!   never to the test's output; set [`KEEP_DIRS_ENV`] (`ZK_TESTING_KEEP_DIRS=1`) to keep the
 //!   directories for a post-mortem.
 //! - Ports are chosen by the kernel, never handed out twice within a process, and a start that
@@ -68,6 +71,7 @@ mod process;
 mod proxy;
 mod server;
 mod server_files;
+mod shared;
 
 pub use cluster::TestingCluster;
 pub use config::{
@@ -84,3 +88,4 @@ pub use install::{DEBIAN_JAR_DIR, Installation, JARS_ENV};
 pub use member::KEEP_DIRS_ENV;
 pub use proxy::{Proxy, ProxyMode};
 pub use server::TestingServer;
+pub use shared::{RunningServer, SharedServer};

@@ -28,7 +28,8 @@ use crate::member::Member;
 /// ```
 ///
 /// The JVM is tied to the thread that started it (`PR_SET_PDEATHSIG`): keep the server on the
-/// test's own thread or runtime, not in a `static` shared between tests.
+/// test's own thread or runtime, not in a `static` shared between tests (for one server shared
+/// by the tests of a binary, use [`SharedServer`](crate::SharedServer)).
 #[derive(Debug)]
 pub struct TestingServer {
     member: Member,

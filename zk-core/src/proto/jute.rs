@@ -214,8 +214,15 @@ pub fn write_string_vec<S: AsRef<str>>(buf: &mut BytesMut, items: &[S]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The bytes `record` encodes to.
+    pub(crate) fn encoded(record: &impl Encode) -> Vec<u8> {
+        let mut buf = BytesMut::new();
+        record.encode(&mut buf);
+        buf.to_vec()
+    }
 
     fn reader(bytes: &[u8]) -> Reader {
         Reader::new(Bytes::copy_from_slice(bytes))

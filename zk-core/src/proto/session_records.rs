@@ -249,12 +249,7 @@ impl std::fmt::Debug for AuthPacket {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn encoded(record: &impl Encode) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        record.encode(&mut buf);
-        buf.to_vec()
-    }
+    use crate::proto::jute::tests::encoded;
 
     #[test]
     fn connect_request_has_jute_layout_and_trailing_read_only_byte() {

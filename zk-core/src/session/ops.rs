@@ -385,13 +385,8 @@ impl Session {
     /// Runs `ops` as one atomic transaction. On failure the error is
     /// [`Error::Transaction`], which carries every operation's result.
     pub async fn multi(&self, ops: &[MultiOp<'_>]) -> Result<Vec<OpResult>> {
-        let server_paths = self.multi_server_paths(ops)?;
-        check_multi_ops(ops, false).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        let server_ops: Vec<MultiOp<'_>> = ops
-            .iter()
-            .zip(&server_paths)
-            .map(|(op, p)| with_path(op, p))
-            .collect();
+        let server_paths = self.multi_server_paths(ops, false)?;
+        let server_ops = on_paths(ops, &server_paths);
         let reply = self
             .call(&MultiRequest { ops: &server_ops }, OnReply::Nothing)
             .await?;
@@ -401,13 +396,8 @@ impl Session {
     /// Runs read operations (`GetData`, `GetChildren`) together; each has its own
     /// result, and one failing does not fail the others.
     pub async fn multi_read(&self, ops: &[MultiOp<'_>]) -> Result<Vec<OpResult>> {
-        let server_paths = self.multi_server_paths(ops)?;
-        check_multi_ops(ops, true).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        let server_ops: Vec<MultiOp<'_>> = ops
-            .iter()
-            .zip(&server_paths)
-            .map(|(op, p)| with_path(op, p))
-            .collect();
+        let server_paths = self.multi_server_paths(ops, true)?;
+        let server_ops = on_paths(ops, &server_paths);
         let reply = self
             .call(&MultiReadRequest { ops: &server_ops }, OnReply::Nothing)
             .await?;
@@ -418,8 +408,15 @@ impl Session {
         Ok(resp.results)
     }
 
-    fn multi_server_paths<'o>(&self, ops: &'o [MultiOp<'_>]) -> Result<Vec<Cow<'o, str>>> {
-        ops.iter()
+    /// The server path of every operation of a `multi` (`read_only`: a `multiRead`),
+    /// once the operations pass the checks made before anything is sent.
+    fn multi_server_paths<'o>(
+        &self,
+        ops: &'o [MultiOp<'_>],
+        read_only: bool,
+    ) -> Result<Vec<Cow<'o, str>>> {
+        let paths = ops
+            .iter()
             .map(|op| {
                 let mut sequential = false;
                 match op {
@@ -446,7 +443,9 @@ impl Session {
                 }
                 self.server_path(op.path(), sequential)
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        check_multi_ops(ops, read_only).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        Ok(paths)
     }
 
     fn multi_results(&self, reply: Reply) -> Result<Vec<OpResult>> {
@@ -472,6 +471,14 @@ impl Session {
         }
         Ok(results)
     }
+}
+
+/// The operations on other paths (the server paths of the client's ones), in order.
+fn on_paths<'a>(ops: &[MultiOp<'a>], paths: &'a [Cow<'_, str>]) -> Vec<MultiOp<'a>> {
+    ops.iter()
+        .zip(paths)
+        .map(|(op, p)| with_path(op, p))
+        .collect()
 }
 
 /// The same operation on another path (the server path of the client's one).

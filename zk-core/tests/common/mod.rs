@@ -8,7 +8,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures::StreamExt;
-use zk_core::{Acl, CreateMode, Session, SessionConfig, SessionEvent, SessionEvents};
+use zk_core::{Acl, Code, CreateMode, Error, Session, SessionConfig, SessionEvent, SessionEvents};
+use zk_testing::{RunningServer, SharedServer, TestingServer};
 
 /// The bound on any single wait that should be quick on a healthy machine.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -16,6 +17,33 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 /// The session timeout most tests use: long enough not to expire on a busy machine,
 /// short enough that a reconnect is quick.
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The server the tests of one binary share.
+static SHARED: SharedServer = SharedServer::new();
+
+/// The standalone server (zk-testing's defaults) this binary's tests share, started by the
+/// first: for tests that leave it alone and keep to paths of their own.
+pub async fn server() -> &'static RunningServer {
+    SHARED.get().await.expect("ZooKeeper starts")
+}
+
+/// A standalone server of the test's own, for a test that stops, restarts or pauses it.
+pub async fn own_server() -> TestingServer {
+    TestingServer::start().await.expect("ZooKeeper starts")
+}
+
+/// The ACL that lets anyone do anything (`world:anyone`, all permissions).
+pub fn open() -> Vec<Acl> {
+    vec![Acl::open_unsafe()]
+}
+
+/// The server's error code of `e`, `None` for a local error.
+pub fn server_code(e: &Error) -> Option<Code> {
+    match e {
+        Error::Server { code, .. } => Some(*code),
+        _ => None,
+    }
+}
 
 /// Sends the crate's tracing to the test output when `RUST_LOG` asks for it.
 pub fn init_tracing() {

@@ -10,11 +10,12 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
-use zk_core::WatchedEvent;
 use zk_core::framework::Watcher;
+use zk_core::{Client, Stat, WatchedEvent};
 
 /// A watch that resolved.
 #[derive(Debug)]
@@ -67,6 +68,23 @@ impl<K: Eq + Hash + Clone + Send + 'static> WatchSet<K> {
         self.live.insert(key.clone(), id);
         self.pending
             .push(async move { (key, id, watcher.await) }.boxed());
+    }
+
+    /// Reads `path`'s data and stat, and sets a data watch on it held under `key`,
+    /// unless a watch for `key` is already pending (a second one would report every
+    /// change twice).
+    pub async fn get_data(
+        &mut self,
+        client: &Client,
+        path: &str,
+        key: K,
+    ) -> zk_core::Result<(Bytes, Stat)> {
+        if self.is_live(&key) {
+            return client.get_data(path).await;
+        }
+        let (data, stat, watcher) = client.get_data(path).watched().await?;
+        self.add(key, watcher);
+        Ok((data, stat))
     }
 
     /// Forgets every pending watch: after the session that held them ended, none of

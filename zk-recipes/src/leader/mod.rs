@@ -18,6 +18,7 @@ mod error;
 mod events;
 mod latch;
 mod lifecycle;
+mod node_cleanup;
 mod order;
 mod participant;
 mod selector;

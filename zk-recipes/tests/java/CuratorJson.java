@@ -1,19 +1,24 @@
 // Test helper for zk-recipes/tests/curator_json_compat.rs: runs Apache Curator's own
 // JsonInstanceSerializer so the Rust side can be checked against the real thing.
 //
-//   java CuratorJson serialize    < spec.json   -> Curator's bytes for the instance the spec describes
-//   java CuratorJson deserialize  < bytes       -> the fields Curator read, as a plain JSON object
+// One JVM serves every request of a test run, one line each way (bytes in hex, so no byte
+// of the payload can break the framing):
 //
-// The spec and the field dump are plain JSON (no Curator involved), with the keys
-// name, id, address, port, sslPort, payload, registrationTimeUTC, serviceType,
-// uriSpec (a template string in the spec, the parts in the dump), enabled; the spec also has
-// "compatible" (JsonInstanceSerializer's compatibleSerializationMode) and the dump has "uri"
-// (ServiceInstance.buildUriSpec()).
+//   serialize <hex of spec.json>   -> OK <hex of Curator's bytes for the instance the spec describes>
+//   deserialize <hex of bytes>     -> OK <hex of the fields Curator read, as a plain JSON object>
+//   (on any failure)               -> ERR <the exception>
+//
+// It exits when its stdin ends. The spec and the field dump are plain JSON (no Curator
+// involved), with the keys name, id, address, port, sslPort, payload, registrationTimeUTC,
+// serviceType, uriSpec (a template string in the spec, the parts in the dump), enabled; the
+// spec also has "compatible" (JsonInstanceSerializer's compatibleSerializationMode) and the
+// dump has "uri" (ServiceInstance.buildUriSpec()).
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,13 +31,27 @@ import org.apache.curator.x.discovery.details.JsonInstanceSerializer;
 
 public class CuratorJson {
     public static void main(String[] args) throws Exception {
-        if (args.length != 1) {
-            System.err.println("usage: CuratorJson serialize|deserialize");
-            System.exit(2);
-        }
-        byte[] input = readAll(System.in);
+        BufferedReader in =
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         ObjectMapper plain = new ObjectMapper();
-        if (args[0].equals("serialize")) {
+        String line;
+        while ((line = in.readLine()) != null) {
+            String reply;
+            try {
+                int space = line.indexOf(' ');
+                String mode = space < 0 ? line : line.substring(0, space);
+                byte[] input = space < 0 ? new byte[0] : fromHex(line.substring(space + 1));
+                reply = "OK " + toHex(handle(plain, mode, input));
+            } catch (Exception e) {
+                reply = "ERR " + e.toString().replace('\n', ' ').replace('\r', ' ');
+            }
+            System.out.println(reply);
+            System.out.flush();
+        }
+    }
+
+    private static byte[] handle(ObjectMapper plain, String mode, byte[] input) throws Exception {
+        if (mode.equals("serialize")) {
             JsonNode spec = plain.readTree(input);
             ServiceInstanceBuilder<Object> builder = ServiceInstance.builder();
             builder.name(spec.get("name").asText());
@@ -55,9 +74,8 @@ public class CuratorJson {
             builder.enabled(spec.get("enabled").asBoolean());
             JsonInstanceSerializer<Object> serializer =
                 new JsonInstanceSerializer<>(Object.class, spec.get("compatible").asBoolean());
-            System.out.write(serializer.serialize(builder.build()));
-            System.out.flush();
-        } else if (args[0].equals("deserialize")) {
+            return serializer.serialize(builder.build());
+        } else if (mode.equals("deserialize")) {
             JsonInstanceSerializer<Object> serializer = new JsonInstanceSerializer<>(Object.class);
             ServiceInstance<Object> instance = serializer.deserialize(input);
             Map<String, Object> dump = new LinkedHashMap<>();
@@ -82,21 +100,28 @@ public class CuratorJson {
             dump.put("uriSpec", parts);
             dump.put("enabled", instance.isEnabled());
             dump.put("uri", instance.buildUriSpec());
-            System.out.write(plain.writeValueAsBytes(dump));
-            System.out.flush();
+            return plain.writeValueAsBytes(dump);
         } else {
-            System.err.println("unknown mode " + args[0]);
-            System.exit(2);
+            throw new IllegalArgumentException("unknown mode " + mode);
         }
     }
 
-    private static byte[] readAll(InputStream in) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buf = new byte[8192];
-        int n;
-        while ((n = in.read(buf)) > 0) {
-            out.write(buf, 0, n);
+    private static byte[] fromHex(String hex) {
+        if (hex.length() % 2 != 0) {
+            throw new IllegalArgumentException("odd hex length " + hex.length());
         }
-        return out.toByteArray();
+        byte[] out = new byte[hex.length() / 2];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);
+        }
+        return out;
+    }
+
+    private static String toHex(byte[] bytes) {
+        StringBuilder out = new StringBuilder(bytes.length * 2);
+        for (byte b : bytes) {
+            out.append(String.format("%02x", b & 0xff));
+        }
+        return out.toString();
     }
 }

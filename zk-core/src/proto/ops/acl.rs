@@ -100,14 +100,9 @@ impl Encode for SetAclResponse {
 mod tests {
     use super::*;
     use crate::proto::acl::{Id, Perms};
+    use crate::proto::jute::tests::encoded;
     use crate::proto::stat::tests::{sample, sample_bytes};
     use bytes::Bytes;
-
-    fn encoded(record: &impl Encode) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        record.encode(&mut buf);
-        buf.to_vec()
-    }
 
     #[test]
     fn set_acl_request_has_exact_jute_bytes() {

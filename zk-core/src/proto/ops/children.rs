@@ -179,14 +179,9 @@ impl Encode for GetEphemeralsResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::jute::tests::encoded;
     use crate::proto::stat::tests::{sample, sample_bytes};
     use bytes::Bytes;
-
-    fn encoded(record: &impl Encode) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        record.encode(&mut buf);
-        buf.to_vec()
-    }
 
     #[test]
     fn requests_have_exact_jute_bytes_and_op_codes() {

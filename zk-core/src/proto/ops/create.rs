@@ -170,14 +170,9 @@ impl Encode for Create2Response {
 mod tests {
     use super::*;
     use crate::proto::CreateMode;
+    use crate::proto::jute::tests::encoded;
     use crate::proto::stat::tests::{sample, sample_bytes};
     use bytes::Bytes;
-
-    fn encoded(record: &impl Encode) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        record.encode(&mut buf);
-        buf.to_vec()
-    }
 
     /// CreateRequest{"/a", "hi", [world:anyone ALL], EphemeralSequential}, written
     /// out field by field from the jute record.

@@ -444,13 +444,8 @@ impl Encode for MultiResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::jute::tests::encoded;
     use crate::proto::stat::tests::{sample, sample_bytes};
-
-    fn encoded(record: &impl Encode) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        record.encode(&mut buf);
-        buf.to_vec()
-    }
 
     fn header(op_type: i32, done: bool, err: i32) -> Vec<u8> {
         let mut v = op_type.to_be_bytes().to_vec();

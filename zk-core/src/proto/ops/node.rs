@@ -236,13 +236,8 @@ impl Encode for SyncResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::jute::tests::encoded;
     use crate::proto::stat::tests::{sample, sample_bytes};
-
-    fn encoded(record: &impl Encode) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        record.encode(&mut buf);
-        buf.to_vec()
-    }
 
     #[test]
     fn request_records_have_exact_jute_bytes() {

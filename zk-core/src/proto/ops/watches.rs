@@ -80,12 +80,7 @@ impl Request for CheckWatchesRequest<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn encoded(record: &impl Encode) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        record.encode(&mut buf);
-        buf.to_vec()
-    }
+    use crate::proto::jute::tests::encoded;
 
     #[test]
     fn watch_requests_write_path_then_int() {

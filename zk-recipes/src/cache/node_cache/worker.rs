@@ -93,18 +93,7 @@ impl Worker {
         let client = self.shared.client.clone();
         let path = self.shared.path.as_str();
         for _ in 0..RACE_LIMIT {
-            let read = if self.driver.watches.is_live(&Node) {
-                client.get_data(path).await
-            } else {
-                match client.get_data(path).watched().await {
-                    Ok((data, stat, watcher)) => {
-                        self.driver.watches.add(Node, watcher);
-                        Ok((data, stat))
-                    }
-                    Err(e) => Err(e),
-                }
-            };
-            match read {
+            match self.driver.watches.get_data(&client, path, Node).await {
                 Ok((data, stat)) => {
                     self.set(Some(ChildData::new(path, stat, Some(data))));
                     return Ok(());

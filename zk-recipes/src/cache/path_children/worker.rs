@@ -206,19 +206,12 @@ impl Worker {
     /// Reads one child (setting its data watch if none is pending) and reports what
     /// changed; a child that is gone is removed.
     async fn load_child(&mut self, path: &str) -> zk_core::Result<()> {
-        let client = &self.config.client;
         let key = Key::Data(path.to_string());
-        let read = if self.driver.watches.is_live(&key) {
-            client.get_data(path).await
-        } else {
-            match client.get_data(path).watched().await {
-                Ok((data, stat, watcher)) => {
-                    self.driver.watches.add(key, watcher);
-                    Ok((data, stat))
-                }
-                Err(e) => Err(e),
-            }
-        };
+        let read = self
+            .driver
+            .watches
+            .get_data(&self.config.client, path, key)
+            .await;
         match read {
             Ok((data, stat)) => {
                 let data = self.config.cache_data.then_some(data);

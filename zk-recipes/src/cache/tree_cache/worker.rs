@@ -176,19 +176,12 @@ impl Worker {
 
     /// Reads one node's data and stat, with a data watch; `None` if it does not exist.
     async fn read_node(&mut self, path: &str) -> zk_core::Result<Option<ChildData>> {
-        let client = &self.shared.client;
         let key = Key::Data(path.to_string());
-        let read = if self.driver.watches.is_live(&key) {
-            client.get_data(path).await
-        } else {
-            match client.get_data(path).watched().await {
-                Ok((data, stat, watcher)) => {
-                    self.driver.watches.add(key, watcher);
-                    Ok((data, stat))
-                }
-                Err(e) => Err(e),
-            }
-        };
+        let read = self
+            .driver
+            .watches
+            .get_data(&self.shared.client, path, key)
+            .await;
         match read {
             Ok((data, stat)) => {
                 let data = self.shared.cache_data.then_some(data);

@@ -16,6 +16,7 @@ use zk_core::proto::path::validate_path;
 
 use crate::leader::error::{LeaderError, Result};
 use crate::leader::events::{LeadershipEvents, lock};
+use crate::leader::node_cleanup::{delete_after_drop, delete_at_close};
 use crate::leader::participant::{Participant, read_leader, read_participants};
 use crate::leader::token::FencingToken;
 use state::Shared;
@@ -243,18 +244,7 @@ impl LeaderLatch {
             }
         }
         if let Some(node) = self.shared.take_node() {
-            match self
-                .shared
-                .client
-                .delete(&node.path)
-                .guaranteed()
-                .quietly()
-                .await
-            {
-                // A closed client closed its session: the ephemeral node went with it.
-                Ok(()) | Err(zk_core::Error::Closed) => {}
-                Err(e) => return Err(e.into()),
-            }
+            delete_at_close(&self.shared.client, &node.path).await?;
         }
         Ok(())
     }
@@ -272,15 +262,8 @@ impl Drop for LeaderLatch {
             tasks.states.abort();
             tasks.election.abort();
         }
-        if let Some(node) = self.shared.take_node()
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            let client = self.shared.client.clone();
-            runtime.spawn(async move {
-                if let Err(e) = client.delete(&node.path).guaranteed().quietly().await {
-                    warn!(path = %node.path, error = %e, "dropped latch: could not delete its node now");
-                }
-            });
+        if let Some(node) = self.shared.take_node() {
+            delete_after_drop(&self.shared.client, node.path, "latch");
         }
     }
 }

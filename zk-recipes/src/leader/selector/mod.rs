@@ -18,6 +18,7 @@ use zk_core::proto::path::validate_path;
 use crate::leader::error::Result;
 use crate::leader::events::lock;
 use crate::leader::lifecycle::Lifecycle;
+use crate::leader::node_cleanup::{delete_after_drop, delete_at_close};
 use crate::leader::participant::{Participant, read_leader, read_participants};
 
 pub use listener::{LeaderSelectorListener, LeadershipContext};
@@ -231,18 +232,7 @@ impl LeaderSelector {
         self.shared.has_leadership.store(false, Ordering::Release);
         let node = lock(&self.shared.node).take();
         if let Some(node) = node {
-            match self
-                .shared
-                .client
-                .delete(&node)
-                .guaranteed()
-                .quietly()
-                .await
-            {
-                // A closed client closed its session: the ephemeral node went with it.
-                Ok(()) | Err(zk_core::Error::Closed) => {}
-                Err(e) => return Err(e.into()),
-            }
+            delete_at_close(&self.shared.client, &node).await?;
         }
         Ok(())
     }
@@ -261,15 +251,8 @@ impl Drop for LeaderSelector {
             tasks.worker.abort();
         }
         let node = lock(&self.shared.node).take();
-        if let Some(node) = node
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            let client = self.shared.client.clone();
-            runtime.spawn(async move {
-                if let Err(e) = client.delete(&node).guaranteed().quietly().await {
-                    warn!(%node, error = %e, "dropped selector: could not delete its lock node now");
-                }
-            });
+        if let Some(node) = node {
+            delete_after_drop(&self.shared.client, node, "selector");
         }
     }
 }

@@ -1,0 +1,22 @@
+//! What the recipe tests share. Each test binary includes it with `mod support;`.
+//!
+//! | Module | What it holds |
+//! |--------|---------------|
+//! | `zk` | the binary's shared server (a chroot of a test's own on it, or a private server for a test that restarts or pauses it), a proxy, clients with short timeouts, session expiry on purpose, one test at a time |
+//! | `wait` | the deadline, and waits on streams, states and conditions that fail the test when it passes |
+//! | `nodes` | creating nodes, unique base paths, protected names, a counter of creations an observer sees |
+//! | `cache_events` | compact `(kind, path, data)` summaries of cache events, and the closing marker check |
+//! | `java` | compiling a Java helper of `tests/java` against Debian's jars, once per test binary |
+
+// Each test binary uses a different part of this module.
+#![allow(dead_code, unused_imports)]
+
+pub mod cache_events;
+pub mod java;
+pub mod nodes;
+pub mod wait;
+pub mod zk;
+
+pub use nodes::*;
+pub use wait::*;
+pub use zk::*;
