@@ -163,8 +163,13 @@ async fn lock_nodes_follow_curators_layout_and_requeue_runs_once_more() {
         assert!(Instant::now() < deadline, "the lock node is deleted");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // ... and requeue() runs it once more, on a new node.
-    assert!(selector.requeue().unwrap());
+    // ... and requeue() runs it once more, on a new node. The round deletes its node
+    // and only then ends; until it has, requeue() still finds it running and does
+    // nothing, so ask until it queues.
+    until("requeue() to queue a round once the last one ended", || {
+        selector.requeue().unwrap()
+    })
+    .await;
     let second = timeout(DEADLINE, rx.recv()).await.unwrap().unwrap();
     assert_ne!(second, node);
     release_tx.send_modify(|n| *n += 1);

@@ -160,7 +160,9 @@ impl LeaderSelector {
     }
 
     /// Queues another round if none is queued or running; returns whether it did.
-    /// Fails if the selector is not started.
+    /// A round runs until its lock node is deleted: for a moment after the node is
+    /// gone (another participant may already lead), the round still counts as
+    /// running, as in Curator. Fails if the selector is not started.
     pub fn requeue(&self) -> Result<bool> {
         if self.shared.lifecycle.is_closed() {
             return Err(crate::leader::LeaderError::Closed);
