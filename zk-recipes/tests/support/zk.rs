@@ -58,8 +58,7 @@ impl ChrootedServer {
     }
 }
 
-/// A standalone server of the test's own, for a test that restarts or pauses it, or that
-/// uses fixed paths.
+/// A standalone server of the test's own, for a test that restarts or pauses it.
 pub async fn own_server() -> TestingServer {
     TestingServer::start().await.expect("ZooKeeper starts")
 }
