@@ -26,7 +26,7 @@ pub struct ClientPlan {
 }
 
 /// Depth used for setup and cleanup.
-const HOUSEKEEPING_DEPTH: usize = 200;
+pub const HOUSEKEEPING_DEPTH: usize = 200;
 
 /// Runs the plan with client `T`, printing result lines to standard output.
 pub async fn run<T: Target>(plan: &ClientPlan) -> Result<(), String> {
@@ -43,24 +43,15 @@ pub async fn run<T: Target>(plan: &ClientPlan) -> Result<(), String> {
     }
     pipelined(&t, Action::Ensure, &layout.nodes, &data, HOUSEKEEPING_DEPTH).await?;
 
-    for timed in [false, true] {
-        let scale = if timed { 1.0 } else { plan.warmup };
-        for op in Op::ALL {
-            for (depth, count) in [(1, plan.serial_ops), (plan.depth, plan.pipelined_ops)] {
-                let count = (count as f64 * scale).round() as usize;
-                if count == 0 {
-                    continue;
-                }
-                let tag = format!("{}{depth}", if timed { "t" } else { "w" });
-                let paths = layout.phase_paths(op, &tag, count);
-                let m = measure(&t, op, &paths, &data, depth).await?;
-                if timed {
-                    println!("{m}");
-                }
-                if op == Op::Create {
-                    pipelined(&t, Action::Delete, &paths, &data, HOUSEKEEPING_DEPTH).await?;
-                }
-            }
+    for (timed, op, depth, count) in phases(plan) {
+        let tag = format!("{}{depth}", if timed { "t" } else { "w" });
+        let paths = layout.phase_paths(op, &tag, count);
+        let m = measure(&t, op, &paths, &data, depth).await?;
+        if timed {
+            println!("{m}");
+        }
+        if op == Op::Create {
+            pipelined(&t, Action::Delete, &paths, &data, HOUSEKEEPING_DEPTH).await?;
         }
     }
 
@@ -70,4 +61,23 @@ pub async fn run<T: Target>(plan: &ClientPlan) -> Result<(), String> {
     }
     t.close().await;
     Ok(())
+}
+
+/// The phases a client process runs, in order, as (timed, operation, depth, count):
+/// every operation at depth 1 and at the plan's depth, first untimed to warm up
+/// (scaled by `warmup`, skipped when that leaves nothing), then timed.
+pub fn phases(plan: &ClientPlan) -> Vec<(bool, Op, usize, usize)> {
+    let mut out = Vec::new();
+    for timed in [false, true] {
+        let scale = if timed { 1.0 } else { plan.warmup };
+        for op in Op::ALL {
+            for (depth, count) in [(1, plan.serial_ops), (plan.depth, plan.pipelined_ops)] {
+                let count = (count as f64 * scale).round() as usize;
+                if count > 0 {
+                    out.push((timed, op, depth, count));
+                }
+            }
+        }
+    }
+    out
 }

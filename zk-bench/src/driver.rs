@@ -17,7 +17,7 @@ use crate::workload::Measurement;
 pub struct RunPlan {
     /// What each client process runs (its `addr` and `root` are filled in here).
     pub client: ClientPlan,
-    /// The clients, by name: `zk-core`, `zookeeper-client`, `java`.
+    /// The clients, by name: `zk-core`, `zookeeper-client`, `java`, `floor`.
     pub clients: Vec<String>,
     /// Rounds; each figure is the median across them.
     pub rounds: usize,
@@ -90,7 +90,7 @@ pub fn run(plan: &RunPlan) -> Result<Vec<Measurement>, String> {
 /// Runs one client process and collects its result lines.
 fn run_client(plan: &RunPlan, client: &str, cp: &ClientPlan) -> Result<Vec<Measurement>, String> {
     let mut cmd = match client {
-        "zk-core" | "zookeeper-client" => {
+        "zk-core" | "zookeeper-client" | "floor" => {
             let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
             let mut c = Command::new(exe);
             c.arg("client")

@@ -11,6 +11,7 @@
 //! - [`workload`]: node layout, operations, result lines (shared with Java).
 //! - [`runner`]: one measured phase at a given depth.
 //! - [`targets`]: the two Rust libraries behind one trait.
+//! - [`floor`]: the raw-socket floor no client can go below.
 //! - [`client`]: one client process's phases.
 //! - [`server`], [`driver`], [`report`]: the `run` command.
 
@@ -18,6 +19,7 @@ mod args;
 mod client;
 mod cpu;
 mod driver;
+mod floor;
 mod report;
 mod runner;
 mod server;
@@ -35,12 +37,12 @@ use targets::zk_core::ZkCore;
 use targets::zookeeper_client::ZookeeperClient;
 
 const USAGE: &str = "usage:
-  zk-bench run [--clients zk-core,zookeeper-client,java] [--rounds 3] [--depth 1000]
+  zk-bench run [--clients zk-core,zookeeper-client,java,floor] [--rounds 3] [--depth 1000]
                [--serial-ops 5000] [--pipelined-ops 20000] [--warmup 1.0]
                [--runtime current|multi] [--java java] [--zk-classpath CP]
                [--java-classes DIR] [--client-timeout-secs 600] [--server-heap 1g]
                [--markdown FILE]
-  zk-bench client --impl zk-core|zookeeper-client --addr HOST:PORT --root PATH
+  zk-bench client --impl zk-core|zookeeper-client|floor --addr HOST:PORT --root PATH
                [--depth 1000] [--serial-ops 5000] [--pipelined-ops 20000] [--warmup 1.0]
                [--runtime current|multi]";
 
@@ -73,7 +75,7 @@ fn client_plan(args: &mut Args) -> Result<ClientPlan, String> {
 }
 
 fn run(mut args: Args) -> Result<(), String> {
-    let clients: String = args.get("clients", "zk-core,zookeeper-client,java".to_string())?;
+    let clients: String = args.get("clients", "zk-core,zookeeper-client,java,floor".to_string())?;
     let java_classes: String = args.get("java-classes", String::new())?;
     let markdown: String = args.get("markdown", String::new())?;
     let plan = RunPlan {
@@ -107,6 +109,9 @@ fn client(mut args: Args) -> Result<(), String> {
     plan.root = args.require("root")?;
     let runtime: String = args.get("runtime", "current".to_string())?;
     args.finish()?;
+    if which == floor::NAME {
+        return floor::run(&plan);
+    }
     let rt = match runtime.as_str() {
         "current" => tokio::runtime::Builder::new_current_thread(),
         "multi" => tokio::runtime::Builder::new_multi_thread(),

@@ -10,6 +10,8 @@ use crate::workload::{Measurement, Op};
 
 /// The client the ratios are about.
 pub const SUBJECT: &str = "zk-core";
+/// The raw-socket floor (see `floor.rs`): a goal it misses no client can meet.
+pub const FLOOR: &str = crate::floor::NAME;
 
 /// The goals for zk-core against one peer.
 #[derive(Debug, Clone, Copy)]
@@ -113,10 +115,33 @@ pub fn markdown(s: &Summaries, clients: &[String]) -> String {
         }
     }
     out.push('\n');
-    out.push_str("| operation | in flight | vs | throughput ratio (goal) | CPU/op ratio (goal) | p50 ratio | p99 ratio |\n");
+    out.push_str(&ratios(s, clients, SUBJECT, ["met", "**missed**"]));
+    if clients.iter().any(|c| c == FLOOR) {
+        out.push_str(
+            "\nThe floor's ratios: where the floor misses a goal, no client can meet it.\n\n",
+        );
+        out.push_str(&ratios(
+            s,
+            clients,
+            FLOOR,
+            ["within reach", "**out of reach**"],
+        ));
+    }
+    out
+}
+
+/// `subject`'s ratios to each peer with the goals, marked `marks[0]` where a goal
+/// is met and `marks[1]` where it is not.
+fn ratios(s: &Summaries, clients: &[String], subject: &str, marks: [&str; 2]) -> String {
+    let mut out = String::new();
+    let mark = |ok: bool| if ok { marks[0] } else { marks[1] };
+    let _ = writeln!(
+        out,
+        "| operation | in flight | {subject} vs | throughput ratio (goal) | CPU/op ratio (goal) | p50 ratio | p99 ratio |"
+    );
     out.push_str("|---|---:|---|---:|---:|---:|---:|\n");
     for ((op, depth), row) in rows(s, clients) {
-        let Some(me) = row.iter().find(|(c, _)| c == SUBJECT).map(|(_, v)| *v) else {
+        let Some(me) = row.iter().find(|(c, _)| c == subject).map(|(_, v)| *v) else {
             continue;
         };
         for goal in GOALS {
@@ -144,10 +169,6 @@ pub fn markdown(s: &Summaries, clients: &[String]) -> String {
         }
     }
     out
-}
-
-fn mark(ok: bool) -> &'static str {
-    if ok { "met" } else { "**missed**" }
 }
 
 /// One (operation, depth) and each client's figures for it.
@@ -193,6 +214,7 @@ mod tests {
             m("zk-core", Op::Get, 1, 200, 20),
             m("java", Op::Get, 1, 400, 400),
             m("zookeeper-client", Op::Get, 1, 210, 20),
+            m("floor", Op::Get, 1, 190, 60),
         ];
         let s = summarize(&results);
         let me = s[&(Op::Get, 1, "zk-core".to_string())];
@@ -200,7 +222,7 @@ mod tests {
         assert_eq!(me.ops_per_sec, 5000.0);
         assert_eq!(me.cpu_us, 20.0);
         assert_eq!(me.p50_us, Some(200.0));
-        let clients: Vec<String> = ["zk-core", "zookeeper-client", "java"]
+        let clients: Vec<String> = ["zk-core", "zookeeper-client", "java", "floor"]
             .map(String::from)
             .into();
         let md = markdown(&s, &clients);
@@ -212,6 +234,13 @@ mod tests {
         // 1.05x zookeeper-client's throughput misses 1.1; CPU 1.0 misses 0.8.
         assert!(
             md.contains("| getData | 1 | zookeeper-client | 1.05 (≥ 1.1) **missed** | 1.00 (≤ 0.8) **missed** |"),
+            "{md}"
+        );
+        // The floor's own table: 0.15x Java's CPU puts the 0.1 goal out of reach.
+        assert!(
+            md.contains(
+                "| getData | 1 | java | 2.11 (≥ 1.3) within reach | 0.15 (≤ 0.1) **out of reach** |"
+            ),
             "{md}"
         );
     }

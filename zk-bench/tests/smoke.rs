@@ -1,5 +1,6 @@
 //! A tiny run of the whole benchmark: one real server, all three clients (the Java
-//! one compiled here from bench/java/ZkBench.java), a few hundred operations. It
+//! one compiled here from bench/java/ZkBench.java) and the raw-socket floor, a few
+//! hundred operations. It
 //! checks that every client reports every phase and that the report compares them;
 //! the figures themselves are not judged here.
 
@@ -26,7 +27,7 @@ fn a_tiny_run_reports_every_client_for_every_phase_with_ratios() {
     let markdown = tmp.path().join("report.md");
     let out = Command::new(env!("CARGO_BIN_EXE_zk-bench"))
         .arg("run")
-        .args(["--clients", "zk-core,zookeeper-client,java"])
+        .args(["--clients", "zk-core,zookeeper-client,java,floor"])
         .args(["--rounds", "1"])
         .args(["--depth", "50"])
         .args(["--serial-ops", "20"])
@@ -46,7 +47,7 @@ fn a_tiny_run_reports_every_client_for_every_phase_with_ratios() {
     assert!(out.status.success(), "zk-bench failed:\n{stderr}");
 
     for op in ["getData", "setData", "create"] {
-        for client in ["zk-core", "zookeeper-client", "java"] {
+        for client in ["zk-core", "zookeeper-client", "java", "floor"] {
             for depth in [1, 50] {
                 let prefix = format!("| {op} | {depth} | {client} | ");
                 let row = stdout
@@ -70,9 +71,18 @@ fn a_tiny_run_reports_every_client_for_every_phase_with_ratios() {
         for peer in ["java", "zookeeper-client"] {
             for depth in [1, 50] {
                 let ratio = format!("| {op} | {depth} | {peer} | ");
-                assert!(stdout.contains(&ratio), "no ratio {ratio:?} in:\n{stdout}");
+                // Once in zk-core's table of ratios and once in the floor's.
+                let rows = stdout
+                    .lines()
+                    .filter(|l| l.starts_with(&ratio) && l.contains("(≥"))
+                    .count();
+                assert_eq!(rows, 2, "ratios {ratio:?} in:\n{stdout}");
             }
         }
+    }
+    for subject in ["zk-core", "floor"] {
+        let head = format!("| operation | in flight | {subject} vs |");
+        assert!(stdout.contains(&head), "no {head:?} in:\n{stdout}");
     }
     let written = std::fs::read_to_string(&markdown).expect("markdown written");
     assert_eq!(written.trim(), stdout.trim());
