@@ -74,7 +74,7 @@ fn a_tiny_run_reports_every_client_for_every_phase_with_ratios() {
                 // Once in zk-core's table of ratios and once in the floor's.
                 let rows = stdout
                     .lines()
-                    .filter(|l| l.starts_with(&ratio) && l.contains("(≥"))
+                    .filter(|l| l.starts_with(&ratio) && l.contains("≤"))
                     .count();
                 assert_eq!(rows, 2, "ratios {ratio:?} in:\n{stdout}");
             }
