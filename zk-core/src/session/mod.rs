@@ -7,7 +7,10 @@
 //! - [`event`]: session events and states.
 //! - `task`: the socket-owning task (connect, handshake, pipelining, pings).
 //! - `ops`: the operations, as methods on [`Session`].
+//! - `packet` and `call`: what a request carries to the task, and the one
+//!   allocation that holds its frame and its reply.
 
+mod call;
 pub mod config;
 pub mod connect_string;
 pub mod event;

@@ -21,29 +21,20 @@ use crate::watch::{OneshotWatch, PersistentWatch};
 impl Session {
     /// Sends one request and waits for its reply.
     async fn call<R: Request>(&self, req: &R, on_reply: OnReply) -> Result<Reply> {
-        let frame = encode_request(R::OP, req);
-        let len = body_len(&frame);
+        let (call, reply) = encode_request(R::OP, req);
+        let len = body_len(call.frame());
         if len > self.inner.max_frame_len {
             return Err(Error::DataTooLarge {
                 len,
                 max: self.inner.max_frame_len,
             });
         }
-        let (reply, rx) = oneshot::channel();
         self.send(Command::Request(Packet {
-            frame,
+            call,
             op: R::OP,
             on_reply,
-            reply,
         }))?;
-        // The reply always arrives after at least one Pending (the session task must
-        // write the request and read the answer first), so this wait cannot starve
-        // other tasks; exempting it from tokio's cooperative budget lets one task
-        // drive hundreds of requests at once (join_all, FuturesUnordered) without
-        // being sent back to the scheduler every 128 replies.
-        tokio::task::unconstrained(rx)
-            .await
-            .unwrap_or_else(|_| Err(self.ended_error()))
+        reply.await.unwrap_or_else(|| Err(self.ended_error()))
     }
 
     /// Sends one request and decodes its response, mapping a server error to

@@ -1,11 +1,12 @@
 //! What handles send to the session task, and what it sends back.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use crate::error::Error;
-use crate::proto::frame::{self, LENGTH_PREFIX};
-use crate::proto::{Code, Encode, OpCode, RequestHeader};
+use crate::proto::frame::LENGTH_PREFIX;
+use crate::proto::{Code, Encode, OpCode, write_frame};
+use crate::session::call::{Completer, ReplyFuture, new_call};
 use crate::watch::registry::WatchRegistration;
 
 /// A reply to one request: its result code and the undecoded body, which shares
@@ -34,12 +35,11 @@ pub(crate) enum OnReply {
 /// One encoded request on its way to the socket.
 #[derive(Debug)]
 pub(crate) struct Packet {
-    /// The whole frame, length prefix included, with a placeholder xid that the
-    /// task fills in when it sends the frame.
-    pub frame: BytesMut,
+    /// The whole frame (length prefix included, with a placeholder xid that the
+    /// task fills in as it writes the frame) and where the reply goes.
+    pub call: Completer,
     pub op: OpCode,
     pub on_reply: OnReply,
-    pub reply: oneshot::Sender<Result<Reply, Error>>,
 }
 
 /// Commands from handles to the task.
@@ -66,9 +66,7 @@ impl Command {
     /// Fails the command with `err` without sending it.
     pub fn fail(self, err: Error) {
         match self {
-            Command::Request(p) => {
-                let _ = p.reply.send(Err(err));
-            }
+            Command::Request(p) => p.call.complete(Err(err)),
             Command::Auth { reply, .. } => {
                 let _ = reply.send(Err(err));
             }
@@ -79,20 +77,12 @@ impl Command {
     }
 }
 
-/// Room allocated for a request frame up front: a create or setData with a path
-/// and data of a couple of hundred bytes fits without growing the buffer (128 did
-/// not fit a create with 100 bytes of data and the open ACL, so most writes paid for
-/// a reallocation). Larger requests grow the buffer as they encode.
-const FRAME_CAPACITY: usize = 512;
-
-/// Encodes a request frame with a zero xid, to be patched by [`set_xid`].
-pub(crate) fn encode_request(op: OpCode, body: &impl Encode) -> BytesMut {
-    let mut buf = BytesMut::with_capacity(FRAME_CAPACITY);
-    let at = frame::start(&mut buf);
-    RequestHeader { xid: 0, op }.encode(&mut buf);
-    body.encode(&mut buf);
-    frame::finish(&mut buf, at);
-    buf
+/// Encodes a request frame with a zero xid, to be patched by [`set_xid`] as the
+/// task writes it.
+pub(crate) fn encode_request(op: OpCode, body: &impl Encode) -> (Completer, ReplyFuture) {
+    new_call(|buf| {
+        write_frame(buf, 0, op, body);
+    })
 }
 
 /// Writes `xid` into a frame built by [`encode_request`].
@@ -102,5 +92,5 @@ pub(crate) fn set_xid(frame: &mut [u8], xid: i32) {
 
 /// The length of a frame's body, without its prefix.
 pub(crate) fn body_len(frame: &[u8]) -> usize {
-    frame.len() - LENGTH_PREFIX
+    frame.len().saturating_sub(LENGTH_PREFIX)
 }

@@ -28,6 +28,7 @@ use crate::proto::{
     AuthPacket, Code, ConnectRequest, ConnectResponse, Decode, Encode, KeeperState, OpCode, Reader,
     ReplyHeader, RequestHeader, SetWatches, SetWatches2, WatcherEvent, frame,
 };
+use crate::session::call::Completer;
 use crate::session::config::SessionConfig;
 use crate::session::event::{SessionEvent, SessionState};
 use crate::session::hosts::{self, HostRotation};
@@ -47,7 +48,7 @@ struct Pending {
     xid: i32,
     op: OpCode,
     on_reply: OnReply,
-    reply: oneshot::Sender<Result<Reply, Error>>,
+    call: Completer,
 }
 
 /// How a session ends.
@@ -492,20 +493,21 @@ impl SessionTask {
         None
     }
 
-    fn send_packet(&mut self, mut packet: Packet, wbuf: &mut BytesMut) {
+    fn send_packet(&mut self, packet: Packet, wbuf: &mut BytesMut) {
         let xid = self.next_xid;
         self.next_xid = if self.next_xid == i32::MAX {
             1
         } else {
             self.next_xid + 1
         };
-        set_xid(&mut packet.frame, xid);
-        wbuf.extend_from_slice(&packet.frame);
+        let at = wbuf.len();
+        wbuf.extend_from_slice(packet.call.frame());
+        set_xid(&mut wbuf[at..], xid);
         self.pending.push_back(Pending {
             xid,
             op: packet.op,
             on_reply: packet.on_reply,
-            reply: packet.reply,
+            call: packet.call,
         });
     }
 
@@ -516,14 +518,12 @@ impl SessionTask {
         let waiters = self.closing.get_or_insert_with(Vec::new);
         waiters.extend(reply);
         if first {
-            let (tx, _rx) = oneshot::channel();
-            let frame = crate::session::packet::encode_request(OpCode::CloseSession, &());
+            let (call, _reply) = crate::session::packet::encode_request(OpCode::CloseSession, &());
             self.send_packet(
                 Packet {
-                    frame,
+                    call,
                     op: OpCode::CloseSession,
                     on_reply: OnReply::Nothing,
-                    reply: tx,
                 },
                 wbuf,
             );
@@ -618,7 +618,7 @@ impl SessionTask {
                         }
                     }
                 }
-                let _ = p.reply.send(Ok(Reply {
+                p.call.complete(Ok(Reply {
                     code,
                     body: r.into_rest(),
                 }));
@@ -634,7 +634,7 @@ impl SessionTask {
     fn lost(&mut self, reason: Disconnect) {
         warn!(%reason, "connection lost");
         for p in self.pending.drain(..) {
-            let _ = p.reply.send(Err(Error::ConnectionLoss(reason.clone())));
+            p.call.complete(Err(Error::ConnectionLoss(reason.clone())));
         }
         for w in self.auth_waiters.drain(..).flatten() {
             let _ = w.send(Err(Error::ConnectionLoss(reason.clone())));
@@ -667,7 +667,7 @@ impl SessionTask {
         self.shared.set_state(state);
         self.rx.close();
         for p in self.pending.drain(..) {
-            let _ = p.reply.send(Err(err.clone()));
+            p.call.complete(Err(err.clone()));
         }
         for w in self.auth_waiters.drain(..).flatten() {
             let _ = w.send(Err(err.clone()));
