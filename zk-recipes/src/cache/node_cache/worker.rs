@@ -54,11 +54,11 @@ impl Worker {
 impl CacheWorker for Worker {
     type Key = Node;
 
-    // No `on_state`: a node cache sends no event for a connection state.
-
     fn driver(&mut self) -> &mut Driver<Node> {
         &mut self.driver
     }
+
+    // No `on_state`: a node cache sends no event for a connection state.
 
     /// Nothing per watch: the node is read once for all the watches that fired
     /// together, in [`CacheWorker::after_watches`].
