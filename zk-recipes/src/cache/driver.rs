@@ -1,6 +1,7 @@
-//! The loop shared by the watch-based caches: wait for the next thing to do (a
-//! connection state, a fired watch, a due retry), and keep the bookkeeping every one
-//! of them needs (whether the connection is up, whether a full re-read is owed).
+//! What the loop shared by the watch-based caches ([`super::worker_loop`]) waits on:
+//! the next thing to do (a connection state, a fired watch, a due retry), with the
+//! bookkeeping every one of them needs (whether the connection is up, whether a full
+//! re-read is owed).
 
 use futures::StreamExt;
 use tracing::debug;
@@ -30,6 +31,7 @@ pub(crate) enum Step<K> {
 /// Connection states, watches and the re-read schedule of one cache task.
 #[derive(Debug)]
 pub(crate) struct Driver<K> {
+    client: Client,
     states: ConnectionStates,
     pub watches: WatchSet<K>,
     pub resync: Resync,
@@ -40,14 +42,16 @@ pub(crate) struct Driver<K> {
 }
 
 impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<K> {
-    /// Subscribes to `client`'s states; call it before the first read so that no
-    /// state change after that read is missed.
+    /// Subscribes to `client`'s states (and keeps the client, to ask whether it is
+    /// connected); call it before the first read so that no state change after that
+    /// read is missed.
     pub fn new(client: &Client) -> Self {
         let connected = !matches!(
             client.state(),
             Some(ConnectionState::Suspended | ConnectionState::Lost)
         );
         Driver {
+            client: client.clone(),
             states: client.connection_states(),
             watches: WatchSet::new(),
             resync: Resync::new(),
@@ -123,7 +127,7 @@ impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<
     }
 
     /// Whether a full re-read is owed and can be made now.
-    pub fn should_resync(&self, client: &Client) -> bool {
-        self.resync.is_needed() && self.connected && client.is_connected()
+    pub fn should_resync(&self) -> bool {
+        self.resync.is_needed() && self.connected && self.client.is_connected()
     }
 }

@@ -39,6 +39,7 @@ mod path_children;
 mod resync;
 mod tree_cache;
 mod watch_set;
+mod worker_loop;
 
 pub use child_data::ChildData;
 pub use curator_cache::{CuratorCache, CuratorCacheBuilder, CuratorCacheEvent};

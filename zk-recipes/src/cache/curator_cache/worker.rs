@@ -1,5 +1,10 @@
 //! The background task of a [`CuratorCache`](super::CuratorCache): it follows the
 //! persistent watch's stream and the client's connection states.
+//!
+//! Its loop is its own, not [`worker_loop`](crate::cache::worker_loop)'s: it holds
+//! one stream rather than a set of one-shot keyed watches, handles one event per step
+//! (so a connection state or an owed re-read can come between two events), drops the
+//! stream on LOST, and sets it again in the re-read.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

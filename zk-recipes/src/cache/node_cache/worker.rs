@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
-use tracing::{Instrument, debug, warn};
+use tracing::{Instrument, warn};
+use zk_core::WatchedEvent;
 
 use super::{NodeCacheEvent, Shared};
 use crate::cache::ChildData;
-use crate::cache::driver::{Driver, Step, is_no_node};
+use crate::cache::driver::{Driver, is_no_node};
 use crate::cache::events::lock;
+use crate::cache::worker_loop::{CacheWorker, follow};
 
 /// How often in a row the node may appear and vanish between two reads before the
 /// worker leaves it to the pending watch.
@@ -16,7 +18,7 @@ const RACE_LIMIT: usize = 3;
 /// The one thing a node cache watches: the node (its data while it exists, its
 /// creation while it does not).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Node;
+pub(super) struct Node;
 
 pub(super) struct Worker {
     shared: Arc<Shared>,
@@ -43,39 +45,32 @@ impl Worker {
     }
 
     /// The task's body; `first_read` unless the node was read by `initial_build`.
-    pub fn run(mut self, first_read: bool) -> impl std::future::Future<Output = ()> + Send {
+    pub fn run(self, first_read: bool) -> impl std::future::Future<Output = ()> + Send {
         let span = tracing::debug_span!("node_cache", path = %self.shared.path);
-        async move {
-            if first_read {
-                self.full_refresh().await;
-            }
-            loop {
-                match self.driver.next().await {
-                    Step::ClientClosed => {
-                        debug!("client closed: the cache stops following it");
-                        return;
-                    }
-                    Step::State(state) => self.driver.note_state(state),
-                    Step::Watch(fired) => {
-                        let mut next = Some(fired);
-                        let mut read = false;
-                        while let Some(fired) = next {
-                            read |= self.driver.take_event(fired).is_some();
-                            next = self.driver.ready();
-                        }
-                        if read && let Err(e) = self.refresh().await {
-                            warn!(error = %e, "reading the node failed; will try again");
-                            self.driver.resync.failed();
-                        }
-                    }
-                    Step::Retry => {}
-                }
-                if self.driver.should_resync(&self.shared.client) {
-                    self.full_refresh().await;
-                }
-            }
+        follow(self, first_read).instrument(span)
+    }
+}
+
+impl CacheWorker for Worker {
+    type Key = Node;
+
+    fn driver(&mut self) -> &mut Driver<Node> {
+        &mut self.driver
+    }
+
+    // No `on_state`: a node cache sends no event for a connection state.
+
+    /// Nothing per watch: the node is read once for all the watches that fired
+    /// together, in [`CacheWorker::after_watches`].
+    async fn on_watch(&mut self, _key: Node, _event: WatchedEvent) {}
+
+    async fn after_watches(&mut self, answered: usize) {
+        if answered > 0
+            && let Err(e) = self.refresh().await
+        {
+            warn!(error = %e, "reading the node failed; will try again");
+            self.driver.resync.failed();
         }
-        .instrument(span)
     }
 
     async fn full_refresh(&mut self) {
@@ -87,7 +82,9 @@ impl Worker {
             }
         }
     }
+}
 
+impl Worker {
     /// Reads the node (setting a watch unless one is pending) and reports a change.
     async fn refresh(&mut self) -> zk_core::Result<()> {
         let client = self.shared.client.clone();

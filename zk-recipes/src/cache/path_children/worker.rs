@@ -5,15 +5,16 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use tracing::{Instrument, debug, warn};
-use zk_core::ConnectionState;
+use tracing::{Instrument, warn};
 use zk_core::proto::path::join;
+use zk_core::{ConnectionState, WatchedEvent};
 
 use super::{Config, PathChildrenCacheEvent, Shared, StartMode};
 use crate::cache::ChildData;
 use crate::cache::child_data::{Change, put_fresh};
-use crate::cache::driver::{Driver, Step, is_no_node};
+use crate::cache::driver::{Driver, is_no_node};
 use crate::cache::events::lock;
+use crate::cache::worker_loop::{CacheWorker, follow};
 
 /// How often in a row the watched node may vanish between an exists and a
 /// getChildren before the worker leaves it to the pending watch.
@@ -21,7 +22,7 @@ const PARENT_RACE_LIMIT: usize = 3;
 
 /// What a pending watch is for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+pub(super) enum Key {
     /// The children list of the watched node.
     Children,
     /// The watched node's existence, while it is missing.
@@ -61,41 +62,22 @@ impl Worker {
         r
     }
 
-    /// The task's body: the first load (unless built already), then one step at a time.
-    pub fn run(mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    /// The task's body: the first load (unless built already), then the shared loop.
+    pub fn run(self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let span = tracing::debug_span!("path_children_cache", path = %self.config.path);
-        async move {
-            if self.config.start_mode != StartMode::BuildInitialCache {
-                self.full_refresh().await;
-            }
-            loop {
-                match self.driver.next().await {
-                    Step::ClientClosed => {
-                        debug!("client closed: the cache stops following it");
-                        return;
-                    }
-                    Step::State(state) => self.on_state(state),
-                    Step::Watch(fired) => {
-                        let mut next = Some(fired);
-                        while let Some(fired) = next {
-                            if let Some((key, _event)) = self.driver.take_event(fired) {
-                                self.on_watch(key).await;
-                            }
-                            next = self.driver.ready();
-                        }
-                    }
-                    Step::Retry => {}
-                }
-                if self.driver.should_resync(&self.config.client) {
-                    self.full_refresh().await;
-                }
-            }
-        }
-        .instrument(span)
+        let read_first = self.config.start_mode != StartMode::BuildInitialCache;
+        follow(self, read_first).instrument(span)
+    }
+}
+
+impl CacheWorker for Worker {
+    type Key = Key;
+
+    fn driver(&mut self) -> &mut Driver<Key> {
+        &mut self.driver
     }
 
     fn on_state(&mut self, state: ConnectionState) {
-        self.driver.note_state(state);
         match state {
             ConnectionState::Suspended => self.emit(PathChildrenCacheEvent::ConnectionSuspended),
             ConnectionState::Lost => self.emit(PathChildrenCacheEvent::ConnectionLost),
@@ -106,7 +88,8 @@ impl Worker {
         }
     }
 
-    async fn on_watch(&mut self, key: Key) {
+    /// Children and existence watches re-read the list; a data watch re-reads its child.
+    async fn on_watch(&mut self, key: Key, _event: WatchedEvent) {
         let r = match key {
             Key::Children | Key::ParentExists => self.refresh(false).await,
             Key::Data(path) => self.load_child(&path).await,
@@ -134,7 +117,9 @@ impl Worker {
             }
         }
     }
+}
 
+impl Worker {
     /// Reads the children list; removes the children that left and reads the ones
     /// that arrived (every child with `force`, and any child without a data watch).
     async fn refresh(&mut self, force: bool) -> zk_core::Result<()> {

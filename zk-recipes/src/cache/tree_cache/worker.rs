@@ -5,17 +5,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use tracing::{Instrument, debug, warn};
+use tracing::{Instrument, warn};
 use zk_core::proto::path::{join, parent};
-use zk_core::{ConnectionState, EventType};
+use zk_core::{ConnectionState, EventType, WatchedEvent};
 
 use super::{Shared, TreeCacheEvent};
 use crate::cache::ChildData;
 use crate::cache::child_data::{
     Change, depth_below, in_subtree, put_fresh, subtree_keys, sync_subtree,
 };
-use crate::cache::driver::{Driver, Step, is_no_node};
+use crate::cache::driver::{Driver, is_no_node};
 use crate::cache::events::lock;
+use crate::cache::worker_loop::{CacheWorker, follow};
 
 /// How often in a row the root may appear and vanish between two reads before the
 /// worker leaves it to the pending watch.
@@ -23,7 +24,7 @@ const ROOT_RACE_LIMIT: usize = 3;
 
 /// What a pending watch is for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+pub(super) enum Key {
     /// A node's data (and its deletion).
     Data(String),
     /// A node's children list.
@@ -48,38 +49,21 @@ impl Worker {
         }
     }
 
-    pub fn run(mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    /// The task's body: the first read, then the shared loop.
+    pub fn run(self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let span = tracing::debug_span!("tree_cache", path = %self.shared.root);
-        async move {
-            self.full_refresh().await;
-            loop {
-                match self.driver.next().await {
-                    Step::ClientClosed => {
-                        debug!("client closed: the cache stops following it");
-                        return;
-                    }
-                    Step::State(state) => self.on_state(state),
-                    Step::Watch(fired) => {
-                        let mut next = Some(fired);
-                        while let Some(fired) = next {
-                            if let Some((key, event)) = self.driver.take_event(fired) {
-                                self.on_watch(key, event.event_type).await;
-                            }
-                            next = self.driver.ready();
-                        }
-                    }
-                    Step::Retry => {}
-                }
-                if self.driver.should_resync(&self.shared.client) {
-                    self.full_refresh().await;
-                }
-            }
-        }
-        .instrument(span)
+        follow(self, true).instrument(span)
+    }
+}
+
+impl CacheWorker for Worker {
+    type Key = Key;
+
+    fn driver(&mut self) -> &mut Driver<Key> {
+        &mut self.driver
     }
 
     fn on_state(&mut self, state: ConnectionState) {
-        self.driver.note_state(state);
         match state {
             ConnectionState::Suspended => self.emit(TreeCacheEvent::ConnectionSuspended),
             ConnectionState::Lost => self.emit(TreeCacheEvent::ConnectionLost),
@@ -88,7 +72,10 @@ impl Worker {
         }
     }
 
-    async fn on_watch(&mut self, key: Key, event_type: EventType) {
+    /// A data or children change re-reads just that; anything else (a deletion, a
+    /// creation) re-reads the subtree.
+    async fn on_watch(&mut self, key: Key, event: WatchedEvent) {
+        let event_type = event.event_type;
         let r = match key {
             Key::Data(path) if event_type == EventType::NodeDataChanged => {
                 self.reload_data(&path).await
@@ -125,7 +112,9 @@ impl Worker {
             }
         }
     }
+}
 
+impl Worker {
     /// Reads the subtree at `top` and makes the cache's copy of it equal to what was read.
     async fn sync(&mut self, top: &str) -> zk_core::Result<()> {
         let root = self.shared.root.clone();
