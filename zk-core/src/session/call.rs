@@ -23,8 +23,6 @@ use crate::session::packet::Reply;
 /// Frames up to this many bytes are stored inside the call itself: a create or
 /// setData with a path and a couple of hundred bytes of data fits.
 pub(crate) const INLINE_FRAME: usize = 448;
-/// Encoding buffers that grew past this are not kept for the next request.
-const MAX_KEPT_SCRATCH: usize = 64 * 1024;
 
 thread_local! {
     /// Where requests are encoded before they are copied into their call: reused,
@@ -76,7 +74,8 @@ pub(crate) fn new_call(encode: impl FnOnce(&mut BytesMut)) -> (Completer, ReplyF
 }
 
 /// Encodes into `scratch` and makes the call: the frame copied into it when it is
-/// small, or the buffer itself given to it when it is not.
+/// small, or the buffer itself given to it when it is not (the scratch buffer then
+/// starts again small, so a thread never keeps a large one).
 fn call_from(scratch: &mut BytesMut, encode: impl FnOnce(&mut BytesMut)) -> Arc<Call> {
     scratch.clear();
     encode(scratch);
@@ -108,15 +107,11 @@ fn call_from(scratch: &mut BytesMut, encode: impl FnOnce(&mut BytesMut)) -> Arc<
         // A call just made has no other owner, so this does not happen.
         _ => false,
     };
-    let call = if filled {
+    if filled {
         call
     } else {
         new(FrameBytes::Heap(BytesMut::from(&scratch[..])))
-    };
-    if scratch.capacity() > MAX_KEPT_SCRATCH {
-        *scratch = BytesMut::with_capacity(INLINE_FRAME);
     }
-    call
 }
 
 /// The task's half: the frame to send and the right to answer.
