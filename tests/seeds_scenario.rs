@@ -414,6 +414,8 @@ async fn a_service_stays_registered_once_through_pause_expiry_deletion_and_a_kil
 
     cache.close().await;
     discovery.close().await.expect("unregister");
+    // The watcher may sit on another server, not yet up to date: sync it first.
+    watcher.sync(&node_path).await.expect("sync");
     assert_eq!(
         watcher.exists(&node_path).await.expect("exists"),
         None,

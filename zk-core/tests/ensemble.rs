@@ -94,6 +94,10 @@ async fn killing_the_sessions_server_moves_it_to_another_within_the_timeout_and_
     assert_eq!(&s.get_data(&eph).await.unwrap().0[..], b"mine");
     s.set_data(&eph, b"still mine", None).await.unwrap();
     s.close().await;
+    // `other` may sit on a follower that has not applied the close yet: ZooKeeper
+    // orders reads per client, not across clients. A sync brings its server up to
+    // date with the leader first.
+    other.sync(&eph).await.unwrap();
     assert_eq!(other.exists(&eph).await.unwrap(), None);
     other.close().await;
 }
