@@ -7,9 +7,12 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use zk_testing::ServerConfig;
+
 use crate::client::ClientPlan;
+use crate::cpu::pid_cpu_ns;
 use crate::report;
-use crate::server::{self, Server};
+use crate::server::BenchServer;
 use crate::workload::Measurement;
 
 /// Everything `run` needs.
@@ -21,9 +24,9 @@ pub struct RunPlan {
     pub clients: Vec<String>,
     /// Rounds; each figure is the median across them.
     pub rounds: usize,
-    /// The java binary.
+    /// The java binary for the Java client (the server's is zk-testing's choice).
     pub java: String,
-    /// Classpath with zookeeper.jar (and an slf4j binding) for server and Java client.
+    /// Classpath with zookeeper.jar (and an slf4j binding) for the Java client.
     pub zk_classpath: String,
     /// Directory holding the compiled `ZkBench.class`.
     pub java_classes: Option<PathBuf>,
@@ -31,13 +34,13 @@ pub struct RunPlan {
     pub runtime: String,
     /// The longest one client process may run.
     pub client_timeout: Duration,
-    /// Server heap (-Xms and -Xmx).
-    pub server_heap: String,
+    /// The server's settings (see [`crate::server::config`]).
+    pub server: ServerConfig,
 }
 
 /// Runs the benchmark and returns every result.
 pub fn run(plan: &RunPlan) -> Result<Vec<Measurement>, String> {
-    let server = Server::start(&plan.java, &plan.zk_classpath, &plan.server_heap)?;
+    let server = BenchServer::start(plan.server.clone())?;
     eprintln!("server up at {} (pid {})", server.addr(), server.pid());
     let mut results = Vec::new();
     for round in 0..plan.rounds {
@@ -47,10 +50,10 @@ pub fn run(plan: &RunPlan) -> Result<Vec<Measurement>, String> {
             let mut cp = plan.client.clone();
             cp.addr = server.addr();
             cp.root = format!("/bench-{client}-{round}");
-            let server_cpu0 = server::process_cpu_ns(server.pid());
+            let server_cpu0 = pid_cpu_ns(server.pid());
             let started = Instant::now();
             let ms = run_client(plan, client, &cp)?;
-            let server_cpu = server::process_cpu_ns(server.pid())
+            let server_cpu = pid_cpu_ns(server.pid())
                 .zip(server_cpu0)
                 .map(|(b, a)| b - a);
             let total_ops: u64 = ms.iter().map(|m| m.ops).sum();

@@ -2,11 +2,12 @@
 //! the ZooKeeper Java client 3.8 and the `zookeeper-client` crate, in one run
 //! against one server.
 //!
-//! `zk-bench run ...` is the driver: it starts a ZooKeeper server, runs each client
-//! as its own process (so getrusage counts that client alone), and prints the
-//! comparison. `zk-bench client --impl zk-core|zookeeper-client ...` is one Rust
-//! client process; the Java one is `bench/java/ZkBench.java`. `scripts/bench`
-//! builds everything and runs the driver.
+//! `zk-bench run ...` is the driver: it starts a ZooKeeper server (zk-testing's,
+//! with the settings in [`server`]), runs each client as its own process (so
+//! getrusage counts that client alone), and prints the comparison.
+//! `zk-bench client --impl zk-core|zookeeper-client ...` is one Rust client
+//! process; the Java one is `bench/java/ZkBench.java`. `scripts/bench` builds
+//! everything and runs the driver.
 //!
 //! - [`workload`]: node layout, operations, result lines (shared with Java).
 //! - [`runner`]: one measured phase at a given depth.
@@ -14,6 +15,7 @@
 //! - [`floor`]: the raw-socket floor no client can go below.
 //! - [`client`]: one client process's phases.
 //! - [`server`], [`driver`], [`report`]: the `run` command.
+//! - [`cpu`]: CPU time of this process and of the server's.
 
 mod args;
 mod client;
@@ -33,6 +35,7 @@ use std::time::Duration;
 use args::Args;
 use client::ClientPlan;
 use driver::RunPlan;
+use server::HeapSize;
 use targets::zk_core::ZkCore;
 use targets::zookeeper_client::ZookeeperClient;
 
@@ -42,6 +45,9 @@ const USAGE: &str = "usage:
                [--runtime current|multi] [--java java] [--zk-classpath CP]
                [--java-classes DIR] [--client-timeout-secs 600] [--server-heap 1g]
                [--markdown FILE]
+      --java and --zk-classpath run the Java client. The server is zk-testing's:
+      $JAVA_HOME/bin/java or java on PATH, jars from $ZK_TESTING_JARS or
+      /usr/share/java; --server-heap (like 256m or 1g) is its -Xms and -Xmx.
   zk-bench client --impl zk-core|zookeeper-client|floor --addr HOST:PORT --root PATH
                [--depth 1000] [--serial-ops 5000] [--pipelined-ops 20000] [--warmup 1.0]
                [--runtime current|multi]";
@@ -90,7 +96,7 @@ fn run(mut args: Args) -> Result<(), String> {
         java_classes: (!java_classes.is_empty()).then(|| java_classes.into()),
         runtime: args.get("runtime", "current".to_string())?,
         client_timeout: Duration::from_secs(args.get("client-timeout-secs", 600)?),
-        server_heap: args.get("server-heap", "1g".to_string())?,
+        server: server::config(args.get("server-heap", HeapSize::from_mb(1024))?)?,
     };
     args.finish()?;
     let results = driver::run(&plan)?;

@@ -1,156 +1,141 @@
-//! One standalone ZooKeeper server on 127.0.0.1 for the benchmark, started from
-//! Debian's jars the way zk-testing starts them, and killed when dropped.
+//! The benchmark's ZooKeeper server: zk-testing's standalone server on 127.0.0.1,
+//! configured the way a plain `java ... ZooKeeperServerMain` with ZooKeeper's own
+//! defaults would run, except for `forceSync=no`, so the disk does not hide the
+//! clients' differences (`BENCHMARKS.md` says so).
+//!
+//! zk-testing picks test-friendly values where ZooKeeper's defaults are slow to start
+//! or to expire sessions (a 100 ms tick, C1-only JIT, the serial collector, 4 MiB log
+//! preallocation). [`config`] puts ZooKeeper's and the JVM's defaults back for what
+//! can change the server's throughput.
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::str::FromStr;
+use std::time::Duration;
 
-/// How long the server may take to answer `ruok`.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+use zk_testing::{ServerConfig, TestingServer};
 
-/// A running server; dropping it kills the process and removes its data.
-pub struct Server {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
+/// The server's JVM heap (`-Xms` and `-Xmx`), given as `256m` or `1g`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeapSize {
+    mb: u32,
 }
 
-impl Server {
-    /// Starts a server with `java` and `classpath` (which must hold zookeeper.jar).
-    /// Transaction log syncs are off (`forceSync=no`) so that the disk does not
-    /// hide the clients' differences; `BENCHMARKS.md` says so.
-    pub fn start(java: &str, classpath: &str, heap: &str) -> Result<Server, String> {
-        let dir = tempfile::Builder::new()
-            .prefix("zk-bench-")
-            .tempdir()
-            .map_err(|e| format!("temp dir: {e}"))?;
-        let port = free_port()?;
-        let cfg = dir.path().join("zoo.cfg");
-        let data = dir.path().join("data");
-        std::fs::create_dir(&data).map_err(|e| format!("{}: {e}", data.display()))?;
-        std::fs::write(&cfg, config(port, &data)).map_err(|e| format!("{}: {e}", cfg.display()))?;
-        let log = std::fs::File::create(dir.path().join("server.log"))
-            .map_err(|e| format!("server log: {e}"))?;
-        let log2 = log.try_clone().map_err(|e| format!("server log: {e}"))?;
-        let mut cmd = Command::new(java);
-        cmd.arg(format!("-Xmx{heap}"))
-            .arg(format!("-Xms{heap}"))
-            .arg("-cp")
-            .arg(classpath)
-            .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
-            .arg(&cfg)
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log2);
-        // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill the
-        // server if this process dies, so a crashed or killed driver leaves no server.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
+impl HeapSize {
+    /// A heap of `mb` MiB.
+    pub const fn from_mb(mb: u32) -> HeapSize {
+        HeapSize { mb }
+    }
+
+    /// The size in MiB.
+    pub fn mb(self) -> u32 {
+        self.mb
+    }
+}
+
+impl FromStr for HeapSize {
+    type Err = String;
+
+    /// A whole number followed by `m` (MiB) or `g` (GiB), either case, as the JVM's
+    /// `-Xmx` takes them. Bytes and kilobytes are refused: the server wants megabytes.
+    fn from_str(text: &str) -> Result<HeapSize, String> {
+        let expected = || "expected a whole number of megabytes or gigabytes, like 256m or 1g";
+        let (number, unit_mb) = if let Some(n) = text.strip_suffix(['g', 'G']) {
+            (n, 1024)
+        } else if let Some(n) = text.strip_suffix(['m', 'M']) {
+            (n, 1)
+        } else {
+            return Err(expected().to_string());
+        };
+        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(expected().to_string());
         }
-        let child = cmd.spawn().map_err(|e| format!("{java}: {e}"))?;
-        let mut server = Server { child, port, dir };
-        server.wait_ready()?;
-        Ok(server)
+        let mb = number
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| n.checked_mul(unit_mb))
+            .ok_or_else(|| format!("too large (at most {} MiB)", u32::MAX))?;
+        if mb == 0 {
+            return Err("a heap cannot be empty".to_string());
+        }
+        Ok(HeapSize { mb })
+    }
+}
+
+/// ZooKeeper's default tick; with it, sessions of 4 to 40 s are granted and every
+/// client of the benchmark asks for 30 s.
+const TICK: Duration = Duration::from_millis(2000);
+
+/// The benchmark server's settings. zk-testing already listens on 127.0.0.1 only and
+/// writes `maxClientCnxns=0`, `forceSync=no` and the admin server off; those are
+/// repeated here so that the benchmark does not change when the kit's defaults do.
+pub fn config(heap: HeapSize) -> Result<ServerConfig, String> {
+    ServerConfig::builder()
+        // zoo.cfg and JVM properties: ZooKeeper's defaults for a 2 s tick.
+        .tick_time(TICK)
+        .session_timeouts(TICK * 2, TICK * 20)
+        .init_limit(TICK * 10)
+        .sync_limit(TICK * 5)
+        .jute_max_buffer(0xfffff)
+        // Transaction log preallocation in KiB: ZooKeeper's 64 MiB.
+        .cfg_entry("preAllocSize", "65536")
+        .cfg_entry("forceSync", "no")
+        .cfg_entry("maxClientCnxns", "0")
+        .cfg_entry("admin.enableServer", "false")
+        .cfg_entry("autopurge.purgeInterval", "0")
+        // JVM: a fixed heap, and the JVM's own choices of JIT and collector. The
+        // options come after zk-testing's, and the JVM keeps the last of each:
+        // `-UseSerialGC` undoes the kit's `+UseSerialGC`, and with no collector
+        // named the JVM picks as a plain `java` would (G1 on 2 cores and 24 GiB).
+        .max_heap_mb(heap.mb())
+        .jvm_option(format!("-Xms{}m", heap.mb()))
+        .jvm_option("-XX:TieredStopAtLevel=4")
+        .jvm_option("-XX:-UseSerialGC")
+        .jvm_option("-XX:+UsePerfData")
+        .build()
+        .map_err(|e| format!("server settings: {e}"))
+}
+
+/// The running server. Dropping it kills the JVM, reaps it and removes its directory.
+///
+/// zk-testing ties the JVM to the thread that starts it (`PR_SET_PDEATHSIG`): start it
+/// on the thread that lives for the whole run (the driver's main thread). If the
+/// driver dies or is killed, the kernel kills the server.
+pub struct BenchServer {
+    // Declared first so that it drops first, before the runtime that spawned its JVM.
+    server: TestingServer,
+    pid: u32,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl BenchServer {
+    /// Starts a server with `config` and waits until it serves. The driver is
+    /// synchronous; a current-thread runtime of the server's own runs the start.
+    pub fn start(config: ServerConfig) -> Result<BenchServer, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("server runtime: {e}"))?;
+        let server = runtime
+            .block_on(TestingServer::start_with(config))
+            .map_err(|e| format!("starting ZooKeeper: {e}"))?;
+        let pid = server
+            .pid()
+            .ok_or("starting ZooKeeper: the server serves but has no pid")?;
+        Ok(BenchServer {
+            server,
+            pid,
+            _runtime: runtime,
+        })
     }
 
     /// `127.0.0.1:<port>`.
     pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.server.connect_string()
     }
 
     /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
-
-    fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + START_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "server exited with {status}; its log:\n{}",
-                    self.log()
-                ));
-            }
-            if four_letter(self.port, "ruok").as_deref() == Some("imok") {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Err(format!(
-            "server not ready within {START_TIMEOUT:?}; its log:\n{}",
-            self.log()
-        ))
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn config(port: u16, data: &Path) -> String {
-    format!(
-        "tickTime=2000\n\
-         initLimit=10\n\
-         syncLimit=5\n\
-         dataDir={}\n\
-         clientPort={port}\n\
-         clientPortAddress=127.0.0.1\n\
-         maxClientCnxns=0\n\
-         admin.enableServer=false\n\
-         4lw.commands.whitelist=*\n\
-         forceSync=no\n\
-         autopurge.purgeInterval=0\n",
-        data.display()
-    )
-}
-
-/// A port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("bind: {e}"))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| format!("local addr: {e}"))
-}
-
-/// Sends a four-letter command and returns the answer, or `None` if the server
-/// does not answer.
-fn four_letter(port: u16, cmd: &str) -> Option<String> {
-    let addr = (Ipv4Addr::LOCALHOST, port).into();
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(cmd.as_bytes()).ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    Some(out)
-}
-
-/// CPU time (user + system) used so far by process `pid`, from /proc, in
-/// nanoseconds (10 ms resolution).
-pub fn process_cpu_ns(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    // SAFETY: sysconf only reads a system constant.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Some((utime + stime) * 1_000_000_000 / hz)
 }
 
 #[cfg(test)]
@@ -158,25 +143,100 @@ mod tests {
     use super::*;
 
     #[test]
-    fn this_process_cpu_time_is_read_from_proc() {
-        // Spinning must make this process's CPU time, as read from /proc, grow by
-        // 20 ms. The wall-clock bound only stops the loop if the reading never grows;
-        // on a loaded machine the spin may take far longer than 20 ms of wall time.
-        let me = std::process::id();
-        let before = process_cpu_ns(me).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut x = 0u64;
-        let mut now = before;
-        while now < before + 20_000_000 && Instant::now() < deadline {
-            for _ in 0..100_000 {
-                x = std::hint::black_box(x.wrapping_add(1));
-            }
-            now = process_cpu_ns(me).unwrap();
+    fn heap_sizes_read_as_the_jvm_writes_them() {
+        assert_eq!("256m".parse(), Ok(HeapSize::from_mb(256)));
+        assert_eq!("256M".parse(), Ok(HeapSize::from_mb(256)));
+        assert_eq!("1g".parse(), Ok(HeapSize::from_mb(1024)));
+        assert_eq!("2G".parse(), Ok(HeapSize::from_mb(2048)));
+        for bad in [
+            "", "m", "g", "1", "512k", "1.5g", "-1g", " 1g", "1gb", "1 g", "1m1g",
+        ] {
+            let err = bad.parse::<HeapSize>().unwrap_err();
+            assert!(err.contains("like 256m or 1g"), "{bad:?}: {err}");
         }
-        assert!(
-            now >= before + 20_000_000,
-            "cpu time did not grow: {before} -> {now}"
-        );
-        assert!(process_cpu_ns(u32::MAX).is_none());
+        assert!("0m".parse::<HeapSize>().unwrap_err().contains("empty"));
+        let huge = "4194304g".parse::<HeapSize>().unwrap_err();
+        assert!(huge.contains("too large"), "{huge}");
+    }
+
+    #[test]
+    fn a_heap_too_small_for_zookeeper_is_refused_before_the_run() {
+        let err = config(HeapSize::from_mb(8)).unwrap_err();
+        assert!(err.contains("heap"), "{err}");
+        assert!(config(HeapSize::from_mb(16)).is_ok());
+    }
+
+    /// The value the last `key=...` line of `zoo.cfg` gives `key`: ZooKeeper keeps the last.
+    fn effective<'a>(zoo_cfg: &'a str, key: &str) -> Option<&'a str> {
+        zoo_cfg
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .rfind(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
+
+    #[test]
+    fn the_server_runs_with_zookeeper_defaults_but_no_sync_and_dies_with_its_handle() {
+        let server = BenchServer::start(config(HeapSize::from_mb(64)).unwrap()).unwrap();
+        assert!(server.addr().starts_with("127.0.0.1:"), "{}", server.addr());
+        let pid = server.pid();
+
+        // The JVM keeps the last of each option: full JIT, the JVM's own collector.
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+        let args: Vec<String> = cmdline
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let last = |prefix: &str| args.iter().rposition(|a| a.starts_with(prefix));
+        let tier = last("-XX:TieredStopAtLevel=").expect("a JIT tier option");
+        assert_eq!(args[tier], "-XX:TieredStopAtLevel=4");
+        if let Some(serial_on) = args.iter().position(|a| a == "-XX:+UseSerialGC") {
+            assert!(last("-XX:-UseSerialGC") > Some(serial_on), "{args:?}");
+        }
+        assert_eq!(args[last("-Xmx").unwrap()], "-Xmx64m");
+        assert_eq!(args[last("-Xms").unwrap()], "-Xms64m");
+        assert!(args.contains(&"-XX:+UsePerfData".to_string()), "{args:?}");
+
+        // zoo.cfg, the JVM's last argument, as ZooKeeper reads it.
+        let zoo_cfg = std::fs::read_to_string(args.iter().rfind(|a| !a.is_empty()).unwrap())
+            .expect("zoo.cfg is the last argument");
+        for (key, value) in [
+            ("tickTime", "2000"),
+            ("minSessionTimeout", "4000"),
+            ("maxSessionTimeout", "40000"),
+            ("clientPortAddress", "127.0.0.1"),
+            ("forceSync", "no"),
+            ("preAllocSize", "65536"),
+            ("maxClientCnxns", "0"),
+            ("admin.enableServer", "false"),
+            ("autopurge.purgeInterval", "0"),
+        ] {
+            assert_eq!(
+                effective(&zoo_cfg, key),
+                Some(value),
+                "{key} in:\n{zoo_cfg}"
+            );
+        }
+
+        // And the server itself says so.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let conf = rt
+            .block_on(zk_testing::four_letter_word(server.addr(), "conf"))
+            .unwrap();
+        for line in [
+            "tickTime=2000",
+            "maxClientCnxns=0",
+            "maxSessionTimeout=40000",
+        ] {
+            assert!(conf.lines().any(|l| l == line), "no {line} in:\n{conf}");
+        }
+
+        // Gone once the handle is: no process, or (pid reused) another one.
+        drop(server);
+        let after = std::fs::read(format!("/proc/{pid}/cmdline")).ok();
+        assert_ne!(after, Some(cmdline), "server {pid} still runs");
     }
 }
