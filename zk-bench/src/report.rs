@@ -137,11 +137,13 @@ fn ratios(s: &Summaries, clients: &[String]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {depth} | {} | {thr:.2} (≥ {}) {} | {cpu:.2} (≤ {}) {} | {} | {} |",
+            "| {} | {depth} | {} | {} (≥ {}) {} | {} (≤ {}) {} | {} | {} |",
             op.title(),
             goal.peer,
+            ratio_text(thr, goal.min_throughput),
             goal.min_throughput,
             mark(thr >= goal.min_throughput),
+            ratio_text(cpu, goal.max_cpu),
             goal.max_cpu,
             mark(cpu <= goal.max_cpu),
             lat(me.p50_us, peer.p50_us),
@@ -163,9 +165,10 @@ fn floor_ratios(s: &Summaries, clients: &[String]) -> String {
         let cpu = me.cpu_us / peer.cpu_us;
         let _ = writeln!(
             out,
-            "| {} | {depth} | {} | {cpu:.2} | ≤ {} {} |",
+            "| {} | {depth} | {} | {} | ≤ {} {} |",
             op.title(),
             goal.peer,
+            ratio_text(cpu, goal.max_cpu),
             goal.max_cpu,
             if cpu <= goal.max_cpu {
                 "within reach"
@@ -175,6 +178,17 @@ fn floor_ratios(s: &Summaries, clients: &[String]) -> String {
         );
     }
     out
+}
+
+/// A ratio with two decimals, or three where two would round it onto `goal` and
+/// hide which side of it the ratio is (1.095 against a goal of 1.1).
+fn ratio_text(ratio: f64, goal: f64) -> String {
+    let two = format!("{ratio:.2}");
+    if two.parse::<f64>().ok() == Some(goal) && ratio != goal {
+        format!("{ratio:.3}")
+    } else {
+        two
+    }
 }
 
 fn mark(ok: bool) -> &'static str {
@@ -235,6 +249,15 @@ mod tests {
             p50_ns: (depth == 1).then_some(wall_ms * 1000),
             p99_ns: (depth == 1).then_some(wall_ms * 2000),
         }
+    }
+
+    #[test]
+    fn a_ratio_that_two_decimals_would_round_onto_its_goal_shows_three() {
+        assert_eq!(ratio_text(1.0953, 1.1), "1.095");
+        assert_eq!(ratio_text(1.1049, 1.1), "1.105");
+        assert_eq!(ratio_text(1.1, 1.1), "1.10");
+        assert_eq!(ratio_text(1.2345, 1.1), "1.23");
+        assert_eq!(ratio_text(0.0951, 0.1), "0.095");
     }
 
     #[test]
