@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use super::error::CacheError;
-use super::events::lock;
+use super::events::{EventHub, lock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -64,6 +64,15 @@ impl Lifecycle {
         let was_open = *phase != Phase::Closed;
         *phase = Phase::Closed;
         was_open
+    }
+
+    /// What every cache's `close()` does, in this order: mark the cache closed (so a
+    /// `start()` still running spawns nothing), end its event streams (so nothing is
+    /// sent after close), then stop its task and wait until it is gone.
+    pub async fn shut_down<E: Clone>(&self, hub: &EventHub<E>) {
+        self.close();
+        hub.close();
+        self.stop_task().await;
     }
 
     /// Aborts the background task and waits until it is gone.

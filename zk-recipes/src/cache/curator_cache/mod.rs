@@ -163,9 +163,7 @@ impl CuratorCache {
     /// background task (and with it the watch's stream) is gone when this returns,
     /// and the cache is emptied, as Curator's is by default.
     pub async fn close(&self) {
-        self.life.close();
-        self.shared.hub.close();
-        self.life.stop_task().await;
+        self.life.shut_down(&self.shared.hub).await;
         lock(&self.shared.nodes).clear();
     }
 

@@ -106,9 +106,7 @@ impl NodeCache {
     /// Stops the cache: no event is sent afterwards, every event stream ends, and the
     /// background task is gone when this returns.
     pub async fn close(&self) {
-        self.life.close();
-        self.shared.hub.close();
-        self.life.stop_task().await;
+        self.life.shut_down(&self.shared.hub).await;
     }
 
     /// Whether the cache's background task is running (started and not closed).
