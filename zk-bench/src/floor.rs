@@ -250,8 +250,11 @@ impl RawConnection {
             }
             end += got;
             let before = done;
-            while let Some(len) = whole_frame(&self.rbuf[start..end]) {
-                let body = &self.rbuf[start + 4..start + 4 + len];
+            while let Some(len) = frame::check(&self.rbuf[start..end], frame::DEFAULT_MAX_FRAME_LEN)
+                .map_err(|e| format!("reply: {e}"))?
+            {
+                let at = start + frame::LENGTH_PREFIX;
+                let body = &self.rbuf[at..at + len];
                 if body.len() < REPLY_HEADER {
                     return Err("reply shorter than its header".into());
                 }
@@ -266,7 +269,7 @@ impl RawConnection {
                     return Err(format!("request {done}: {err:?}"));
                 }
                 done += 1;
-                start += 4 + len;
+                start = at + len;
                 if let Some(l) = latencies.as_deref_mut() {
                     l.push(t.elapsed().as_nanos() as u64);
                     t = Instant::now();
@@ -295,11 +298,4 @@ impl RawConnection {
     fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), String> {
         self.sock.read_exact(buf).map_err(|e| format!("read: {e}"))
     }
-}
-
-/// The body length of the whole frame at the start of `buf`, if it is all there.
-fn whole_frame(buf: &[u8]) -> Option<usize> {
-    let prefix: [u8; 4] = buf.get(..4)?.try_into().ok()?;
-    let len = i32::from_be_bytes(prefix).max(0) as usize;
-    (buf.len() >= 4 + len).then_some(len)
 }
