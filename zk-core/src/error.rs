@@ -69,6 +69,11 @@ pub enum Error {
     /// The session or client was closed by its owner.
     #[error("closed")]
     Closed,
+    /// The session's background task ended without closing the session: a bug in
+    /// this library (it panicked). The session is unusable; the framework `Client`
+    /// replaces it with a new one, as after expiry.
+    #[error("the session's task ended unexpectedly")]
+    SessionFailed,
     /// The path is not a valid ZooKeeper path.
     #[error(transparent)]
     InvalidPath(#[from] PathError),
@@ -78,6 +83,30 @@ pub enum Error {
         /// The length given.
         len: usize,
         /// The limit.
+        max: usize,
+    },
+    /// An ACL is unusable before anything is sent: a node needs at least one
+    /// entry. (An ACL the server refuses is [`Error::Server`] with
+    /// [`Code::InvalidAcl`].)
+    #[error("invalid ACL: {0}")]
+    InvalidAcl(String),
+    /// An ACL whose encoding alone exceeds what one request may carry.
+    #[error("an ACL of {entries} entries takes {len} bytes, over the limit of {max} bytes")]
+    AclTooLarge {
+        /// How many entries it has.
+        entries: usize,
+        /// Its encoded length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A request whose parts each fit but which together exceeds the frame limit
+    /// (a transaction of many operations, say).
+    #[error("a request of {len} bytes exceeds the frame limit of {max} bytes")]
+    RequestTooLarge {
+        /// The encoded request's length.
+        len: usize,
+        /// The frame limit.
         max: usize,
     },
     /// The connect string is malformed.
@@ -115,10 +144,13 @@ impl Error {
             Error::SessionExpired => Some(Code::SessionExpired),
             Error::AuthFailed => Some(Code::AuthFailed),
             Error::MalformedReply(_) => Some(Code::MarshallingError),
-            Error::InvalidPath(_) | Error::DataTooLarge { .. } | Error::InvalidArgument(_) => {
-                Some(Code::BadArguments)
-            }
-            Error::Closed | Error::InvalidConnectString(_) => None,
+            Error::InvalidPath(_)
+            | Error::DataTooLarge { .. }
+            | Error::AclTooLarge { .. }
+            | Error::RequestTooLarge { .. }
+            | Error::InvalidArgument(_) => Some(Code::BadArguments),
+            Error::InvalidAcl(_) => Some(Code::InvalidAcl),
+            Error::Closed | Error::SessionFailed | Error::InvalidConnectString(_) => None,
         }
     }
 

@@ -31,6 +31,7 @@ pub mod framework;
 pub mod proto;
 mod redact;
 pub mod session;
+mod time;
 pub mod watch;
 
 pub use error::{Disconnect, Error, Result};

@@ -132,13 +132,16 @@ impl ClientBuilder {
         self
     }
 
-    /// The session timeout to ask for (default 60 s).
+    /// The session timeout to ask for (default 60 s). `build()` refuses zero and
+    /// anything over [`MAX_SESSION_TIMEOUT`](crate::session::config::MAX_SESSION_TIMEOUT),
+    /// the most the protocol can carry; the server negotiates it within its own bounds.
     pub fn session_timeout(mut self, d: Duration) -> Self {
         self.session_timeout = d;
         self
     }
 
-    /// How long an operation waits for a connection (default 15 s).
+    /// How long an operation waits for a connection (default 15 s). Must be
+    /// positive; a very long one (even `Duration::MAX`) means "wait as long as it takes".
     pub fn connection_timeout(mut self, d: Duration) -> Self {
         self.connection_timeout = d;
         self
@@ -204,8 +207,11 @@ impl ClientBuilder {
                 Some(ns)
             }
         };
-        if self.session_timeout.is_zero() || self.connection_timeout.is_zero() {
-            return Err(Error::InvalidArgument("timeouts must be positive".into()));
+        crate::session::config::check_session_timeout(self.session_timeout)?;
+        if self.connection_timeout.is_zero() {
+            return Err(Error::InvalidArgument(
+                "the connection timeout must be positive".into(),
+            ));
         }
         if self.session_timeout < self.connection_timeout {
             tracing::warn!(

@@ -118,7 +118,7 @@ impl Client {
     /// Once it returns `Ok`, [`Client::state`] is a connected state and the
     /// matching state has already gone out to every `connection_states()` stream.
     pub async fn block_until_connected(&self, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::time::deadline_in(timeout);
         self.connected_session_within(timeout).await?;
         // The session is up; the manager publishes the state right after. Wait for
         // that too, so the state and the streams agree with what this returned.
@@ -155,7 +155,7 @@ impl Client {
     }
 
     async fn connected_session_within(&self, timeout: Duration) -> Result<Session> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::time::deadline_in(timeout);
         let mut sessions = self.inner.sessions.subscribe();
         loop {
             if self.is_closed() {
@@ -272,7 +272,10 @@ async fn manage_connection(weak: Weak<Inner>, mut events: SessionEvents) {
     loop {
         let deadline = match (suspended_at, weak.upgrade()) {
             (_, None) => return,
-            (Some(at), Some(inner)) => Some(at + inner.sessions.borrow().negotiated_timeout()),
+            (Some(at), Some(inner)) => Some(crate::time::deadline_after(
+                at,
+                inner.sessions.borrow().negotiated_timeout(),
+            )),
             (None, Some(_)) => None,
         };
         let event = tokio::select! {
@@ -328,7 +331,7 @@ async fn manage_connection(weak: Weak<Inner>, mut events: SessionEvents) {
             }
             // Closed by someone other than the client, or the task is gone: keep a
             // session alive all the same.
-            Some(SessionEvent::Closed) | None => {
+            Some(SessionEvent::Closed) | Some(SessionEvent::Failed) | None => {
                 suspended_at = None;
                 if inner
                     .current_state()

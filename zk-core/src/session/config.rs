@@ -4,8 +4,30 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::error::Error;
+
 use crate::proto::frame::DEFAULT_MAX_FRAME_LEN;
 use crate::session::connect_string::ConnectString;
+
+/// The longest session timeout the protocol can carry: the handshake sends it as an
+/// `i32` of milliseconds (about 24.8 days). Servers grant far less (at most 20 ticks
+/// unless configured otherwise); a longer request is simply negotiated down.
+pub const MAX_SESSION_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// Checks a session timeout: positive, and no longer than [`MAX_SESSION_TIMEOUT`].
+pub(crate) fn check_session_timeout(d: Duration) -> Result<(), Error> {
+    if d.is_zero() {
+        return Err(Error::InvalidArgument(
+            "the session timeout must be positive".into(),
+        ));
+    }
+    if d > MAX_SESSION_TIMEOUT {
+        return Err(Error::InvalidArgument(format!(
+            "a session timeout of {d:?} cannot be sent: the protocol carries at most {MAX_SESSION_TIMEOUT:?} (i32 milliseconds)"
+        )));
+    }
+    Ok(())
+}
 
 /// Settings for one ZooKeeper session. Its `Debug` output hides credentials.
 #[derive(Clone)]
@@ -13,7 +35,9 @@ pub struct SessionConfig {
     /// The servers and optional chroot.
     pub connect_string: ConnectString,
     /// The session timeout asked of the server; the server may negotiate it within
-    /// its min/max bounds.
+    /// its min/max bounds. A value beyond [`MAX_SESSION_TIMEOUT`] is sent as that
+    /// maximum (and refused by [`Session::connect`](crate::Session::connect) and the
+    /// framework's `build()`).
     pub session_timeout: Duration,
     /// Accept read-only servers when no quorum can be reached. A session made by a
     /// read-only server lives only there: when the client next reaches a
@@ -33,6 +57,13 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
+    /// The session timeout as the handshake sends it: within 1 ms and
+    /// [`MAX_SESSION_TIMEOUT`].
+    pub(crate) fn requested_timeout(&self) -> Duration {
+        self.session_timeout
+            .clamp(Duration::from_millis(1), MAX_SESSION_TIMEOUT)
+    }
+
     /// A configuration for `connect_string` with the given session timeout and
     /// defaults for the rest.
     pub fn new(connect_string: ConnectString, session_timeout: Duration) -> Self {

@@ -18,6 +18,10 @@ pub enum SessionEvent {
     AuthFailed,
     /// The session was closed by its owner. Terminal.
     Closed,
+    /// The session's task ended without closing the session (a bug in this
+    /// library: it panicked). Every pending and later operation fails with
+    /// [`Error::SessionFailed`](crate::Error::SessionFailed). Terminal.
+    Failed,
 }
 
 impl SessionEvent {
@@ -25,7 +29,10 @@ impl SessionEvent {
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            SessionEvent::Expired | SessionEvent::AuthFailed | SessionEvent::Closed
+            SessionEvent::Expired
+                | SessionEvent::AuthFailed
+                | SessionEvent::Closed
+                | SessionEvent::Failed
         )
     }
 }
@@ -45,6 +52,8 @@ pub enum SessionState {
     AuthFailed,
     /// Closed by its owner. Terminal.
     Closed,
+    /// The session's task ended unexpectedly. Terminal.
+    Failed,
 }
 
 impl SessionState {
@@ -60,7 +69,10 @@ impl SessionState {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            SessionState::Expired | SessionState::AuthFailed | SessionState::Closed
+            SessionState::Expired
+                | SessionState::AuthFailed
+                | SessionState::Closed
+                | SessionState::Failed
         )
     }
 
@@ -70,6 +82,7 @@ impl SessionState {
             SessionState::Expired => Some(crate::Error::SessionExpired),
             SessionState::AuthFailed => Some(crate::Error::AuthFailed),
             SessionState::Closed => Some(crate::Error::Closed),
+            SessionState::Failed => Some(crate::Error::SessionFailed),
             _ => None,
         }
     }

@@ -19,6 +19,8 @@ mod ops;
 mod packet;
 mod shared;
 mod task;
+#[cfg(test)]
+mod task_failure_tests;
 
 use std::borrow::Cow;
 use std::pin::Pin;
@@ -65,7 +67,7 @@ impl Session {
     /// Like [`Session::start`], and returns a stream that sees every event of the
     /// session from its very start (the first `SyncConnected` included).
     pub fn start_with_events(config: SessionConfig) -> (Session, SessionEvents) {
-        let shared = Arc::new(Shared::new(config.session_timeout));
+        let shared = Arc::new(Shared::new(config.requested_timeout()));
         let events = SessionEvents {
             rx: shared.subscribe(),
         };
@@ -75,8 +77,16 @@ impl Session {
         let span = tracing::info_span!("zk_session", hosts = config.connect_string.hosts.len());
         let task = task::SessionTask::new(Arc::new(config), shared.clone(), rx);
         // The task is owned by the command channel: it runs until the session ends
-        // or every handle (every sender) is gone, then exits by itself.
-        tokio::spawn(task.run().instrument(span));
+        // or every handle (every sender) is gone, then exits by itself. If it ever
+        // ends any other way (a panic), the guard ends the session for the handles.
+        let guard = EndGuard(shared.clone());
+        tokio::spawn(
+            async move {
+                let _guard = guard;
+                task.run().await;
+            }
+            .instrument(span),
+        );
         (
             Session {
                 inner: Arc::new(Handle {
@@ -93,6 +103,7 @@ impl Session {
     /// Parses `connect_string` and starts a session with default settings.
     pub fn connect(connect_string: &str, session_timeout: Duration) -> Result<Session> {
         let cs: ConnectString = connect_string.parse()?;
+        config::check_session_timeout(session_timeout)?;
         Ok(Session::start(SessionConfig::new(cs, session_timeout)))
     }
 
@@ -193,12 +204,23 @@ impl Session {
         let _ = st.wait_for(|s| s.is_terminal()).await;
     }
 
+    /// Tests only: makes the session's task panic on its next command.
+    #[cfg(test)]
+    pub(crate) fn crash_task(&self) {
+        let _ = self.send(Command::Crash);
+    }
+
     fn send(&self, cmd: Command) -> Result<()> {
         self.inner.tx.send(cmd).map_err(|_| self.ended_error())
     }
 
+    /// The error for a request the task can no longer take or answer. The task
+    /// publishes its terminal state before it lets go of any request, so a state
+    /// that is not terminal here means the task died without ending the session.
     fn ended_error(&self) -> Error {
-        self.state().terminal_error().unwrap_or(Error::Closed)
+        self.state()
+            .terminal_error()
+            .unwrap_or(Error::SessionFailed)
     }
 
     /// Checks a client path and turns it into the server's path (chroot added).
@@ -220,6 +242,24 @@ impl Session {
                 .map(str::to_string)
                 .unwrap_or(server_path),
         }
+    }
+}
+
+/// Ends the session for its handles if the task stops without having ended it:
+/// dropped with the task's future, during a panic's unwinding too, it publishes the
+/// terminal `Failed` state and event, so `close()`, waiters and the framework's
+/// connection manager are not left waiting on a task that is gone.
+struct EndGuard(Arc<Shared>);
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        if self.0.state().is_terminal() {
+            return;
+        }
+        tracing::error!("the session task ended unexpectedly; the session is failed");
+        self.0.set_state(SessionState::Failed);
+        self.0.emit(SessionEvent::Failed);
+        self.0.close_listeners();
     }
 }
 

@@ -24,7 +24,7 @@ impl Session {
         let (call, reply) = encode_request(R::OP, req);
         let len = body_len(call.frame());
         if len > self.inner.max_frame_len {
-            return Err(Error::DataTooLarge {
+            return Err(Error::RequestTooLarge {
                 len,
                 max: self.inner.max_frame_len,
             });
@@ -60,6 +60,24 @@ impl Session {
             len: e.len,
             max: e.max,
         })
+    }
+
+    /// Refuses an ACL no request could carry: an empty one (a node needs at least
+    /// one entry), or one whose encoding alone is over the data limit.
+    fn check_acl(&self, acl: &[Acl]) -> Result<()> {
+        if acl.is_empty() {
+            return Err(Error::InvalidAcl("an ACL needs at least one entry".into()));
+        }
+        let len = encoded_acl_len(acl);
+        let max = max_data_len(self.inner.max_frame_len);
+        if len > max {
+            return Err(Error::AclTooLarge {
+                entries: acl.len(),
+                len,
+                max,
+            });
+        }
+        Ok(())
     }
 
     /// Creates a node and returns its path (with the sequence number, for sequential
@@ -109,9 +127,7 @@ impl Session {
     ) -> Result<(String, Stat)> {
         let server_path = self.server_path(path, mode.is_sequential())?;
         self.check_data(data)?;
-        if acl.is_empty() {
-            return Err(Error::server(Code::InvalidAcl, Some(path.to_string())));
-        }
+        self.check_acl(acl)?;
         let flags = mode.flag();
         let resp = match (mode, ttl) {
             (_, Some(ttl)) => {
@@ -231,9 +247,7 @@ impl Session {
     /// Sets the node's ACL if its ACL version matches (`None`: any version).
     pub async fn set_acl(&self, path: &str, acl: &[Acl], version: Option<i32>) -> Result<Stat> {
         let server_path = self.server_path(path, false)?;
-        if acl.is_empty() {
-            return Err(Error::server(Code::InvalidAcl, Some(path.to_string())));
-        }
+        self.check_acl(acl)?;
         let req = SetAclRequest {
             path: &server_path,
             acl,
@@ -421,12 +435,7 @@ impl Session {
                         data, acl, mode, ..
                     } => {
                         self.check_data(data)?;
-                        if acl.is_empty() {
-                            return Err(Error::server(
-                                Code::InvalidAcl,
-                                Some(op.path().to_string()),
-                            ));
-                        }
+                        self.check_acl(acl)?;
                         sequential = mode.is_sequential();
                     }
                     MultiOp::SetData { data, .. } => self.check_data(data)?,
@@ -523,6 +532,14 @@ fn max_data_len(max_frame_len: usize) -> usize {
 }
 
 /// The longest TTL the server accepts (its TTL field has 40 bits of milliseconds).
+/// The bytes an ACL takes in a request: a count, then per entry the permissions
+/// and two length-prefixed strings (scheme and id).
+fn encoded_acl_len(acl: &[Acl]) -> usize {
+    acl.iter().fold(4usize, |n, a| {
+        n.saturating_add(12 + a.id.scheme.len() + a.id.id.len())
+    })
+}
+
 const MAX_TTL_MS: i64 = (1 << 40) - 1;
 
 fn decode_reply<T: Decode>(reply: Reply, path: &str) -> Result<T> {

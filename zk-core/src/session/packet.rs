@@ -60,6 +60,9 @@ pub(crate) enum Command {
     Abandon {
         reply: oneshot::Sender<()>,
     },
+    /// Tests only: make the task panic, as a bug in it would.
+    #[cfg(test)]
+    Crash,
 }
 
 impl Command {
@@ -73,6 +76,8 @@ impl Command {
             Command::Close { reply } | Command::Abandon { reply } => {
                 let _ = reply.send(());
             }
+            #[cfg(test)]
+            Command::Crash => {}
         }
     }
 }

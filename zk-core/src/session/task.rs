@@ -190,12 +190,13 @@ impl SessionTask {
     }
 
     fn requested_timeout(&self) -> Duration {
-        self.negotiated.unwrap_or(self.config.session_timeout)
+        self.negotiated
+            .unwrap_or_else(|| self.config.requested_timeout())
     }
 
     /// Waits `d` while queuing commands; returns a terminal state if closed meanwhile.
     async fn wait_taking_commands(&mut self, d: Duration) -> Option<Terminal> {
-        let deadline = Instant::now() + d;
+        let deadline = crate::time::deadline_in(d);
         loop {
             tokio::select! {
                 _ = sleep_until(deadline) => return None,
@@ -247,11 +248,9 @@ impl SessionTask {
         let request = ConnectRequest {
             protocol_version: 0,
             last_zxid_seen: self.shared.last_zxid(),
-            timeout_ms: self
-                .config
-                .session_timeout
-                .as_millis()
-                .min(i32::MAX as u128) as i32,
+            // Within i32 milliseconds by construction.
+            timeout_ms: i32::try_from(self.config.requested_timeout().as_millis())
+                .unwrap_or(i32::MAX),
             session_id,
             passwd,
             read_only: self.config.can_be_read_only,
@@ -353,7 +352,7 @@ impl SessionTask {
         let mut timer = std::pin::pin!(sleep_until(last_send + ping_interval.min(read_timeout)));
         loop {
             if self.closing.is_some() && close_deadline.is_none() {
-                let d = Instant::now() + self.config.close_timeout;
+                let d = crate::time::deadline_in(self.config.close_timeout);
                 close_deadline = Some(d);
                 if d < timer.deadline() {
                     timer.as_mut().reset(d);
@@ -489,6 +488,8 @@ impl SessionTask {
                 self.close_as = Terminal::Expired;
                 self.start_close(Some(reply), wbuf);
             }
+            #[cfg(test)]
+            Command::Crash => panic!("a test asked the session task to panic"),
         }
         None
     }

@@ -4,7 +4,6 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -195,7 +194,11 @@ pub async fn wait_exists(observer: &Client, path: &str, within: Duration) {
 }
 
 /// Runs `fut` with a deadline, failing the test with `what` if it passes.
-pub async fn within<T>(d: Duration, what: &str, fut: impl Future<Output = T>) -> T {
+pub async fn within<T>(
+    d: Duration,
+    what: &str,
+    fut: impl std::future::IntoFuture<Output = T>,
+) -> T {
     timeout(d, fut)
         .await
         .unwrap_or_else(|_| panic!("{what}: not done within {d:?}"))
