@@ -365,14 +365,50 @@ async fn acls_are_read_written_versioned_and_enforced() {
         .await
         .unwrap_err();
     assert_eq!(server_code(&err), Some(Code::InvalidAcl), "{err:?}");
-    // An empty ACL list is refused before sending.
+    // An empty ACL list is refused before sending, as a local error.
     let err = s
         .create(&format!("{}-empty", base), b"", &[], CreateMode::Persistent)
         .await
         .unwrap_err();
+    assert!(matches!(err, Error::InvalidAcl(_)), "{err:?}");
     assert_eq!(err.code(), Some(Code::InvalidAcl), "{err:?}");
     let err = s.set_acl(&base, &[], None).await.unwrap_err();
-    assert_eq!(err.code(), Some(Code::InvalidAcl), "{err:?}");
+    assert!(matches!(err, Error::InvalidAcl(_)), "{err:?}");
+    // An ACL too large for any request is named as the ACL, not as data.
+    let huge: Vec<Acl> = (0..100_000)
+        .map(|i| {
+            Acl::new(
+                Perms::READ,
+                zk_core::Id::new("ip", format!("10.0.{}.{}", i / 256 % 256, i % 256)),
+            )
+        })
+        .collect();
+    let err = s
+        .create(
+            &format!("{}-huge", base),
+            b"",
+            &huge,
+            CreateMode::Persistent,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::AclTooLarge {
+                entries: 100_000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = s.set_acl(&base, &huge, None).await.unwrap_err();
+    assert!(matches!(err, Error::AclTooLarge { .. }), "{err:?}");
+    assert!(!err.is_retryable());
+    assert!(
+        s.exists(&base).await.unwrap().is_some(),
+        "the session stays usable"
+    );
     s.close().await;
 }
 
@@ -785,7 +821,7 @@ async fn oversize_data_is_refused_before_sending_and_the_session_stays_usable() 
         ])
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::DataTooLarge { .. }), "{err:?}");
+    assert!(matches!(err, Error::RequestTooLarge { .. }), "{err:?}");
 
     // Data at every size up to the limit is accepted and reads back whole: whatever
     // the client accepts to write it can also read back.
