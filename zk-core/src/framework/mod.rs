@@ -19,6 +19,8 @@ pub use builder::{
     ClientBuilder, ClientConfig, DEFAULT_CONNECTION_TIMEOUT, DEFAULT_SESSION_TIMEOUT,
 };
 pub use client::{Client, ConnectionStates};
-pub use ops::protected::{PROTECTED_PREFIX, protected_prefix, strip_protected_prefix};
+pub use ops::protected::{
+    PROTECTED_PREFIX, protected_prefix, protection_prefix_of, strip_protected_prefix,
+};
 pub use ops::watch::{WatchStream, Watcher};
 pub use state::{ConnectionState, ConnectionStateErrorPolicy};

@@ -21,6 +21,7 @@ mod lifecycle;
 mod node_cleanup;
 mod order;
 mod participant;
+mod queue_wait;
 mod selector;
 mod token;
 

@@ -28,13 +28,19 @@ pub fn protected_path(path: &str, id: &str) -> String {
 /// `ZKPaths.fixForNamespace`-side helper `adjustedNodeName`): `_c_<36-char uuid>-x`
 /// gives `x`.
 pub fn strip_protected_prefix(name: &str) -> &str {
+    match protection_prefix_of(name) {
+        Some(prefix) => &name[prefix.len()..],
+        None => name,
+    }
+}
+
+/// The protection prefix a node name starts with (`_c_<36-char uuid>-`), if any.
+/// Only one create ever makes names with a given prefix.
+pub fn protection_prefix_of(name: &str) -> Option<&str> {
     // `_c_` + 36 uuid chars + `-`
     const LEN: usize = 3 + 36 + 1;
-    if name.starts_with(PROTECTED_PREFIX) && name.len() >= LEN && name.as_bytes()[LEN - 1] == b'-' {
-        &name[LEN..]
-    } else {
-        name
-    }
+    (name.starts_with(PROTECTED_PREFIX) && name.len() >= LEN && name.as_bytes()[LEN - 1] == b'-')
+        .then(|| &name[..LEN])
 }
 
 /// Splits `/a/b` into (`/a`, `b`); the parent of a top-level node is `/`. A path with
@@ -50,6 +56,15 @@ pub(crate) fn split(path: &str) -> (&str, &str) {
 /// Looks for the node a protected create with `id` made under the parent of
 /// `protected`. For ephemeral nodes, a node owned by another (expired) session is
 /// deleted and not returned, so the caller creates a fresh one for its own session.
+///
+/// The lookup starts with a `sync` of the parent, because it decides what an
+/// earlier attempt did, and that attempt's reply was lost: the client's last-seen
+/// zxid does not cover it, so the server it reconnected to may not have applied
+/// it yet and would answer without the node (and the retry would make a second
+/// one). After the sync the server has applied every write the leader had
+/// accepted, and any write of the old connection the leader had not yet accepted
+/// is refused as SessionMoved (the reconnection moved the session's owner), so
+/// the listing is the final word. It costs one round trip, on this retry path only.
 pub(crate) async fn find_protected_node(
     session: &Session,
     protected: &str,
@@ -58,6 +73,13 @@ pub(crate) async fn find_protected_node(
 ) -> Result<Option<(String, crate::proto::Stat)>> {
     let (parent, _) = split(protected);
     let prefix = protected_prefix(id);
+    match session.sync(parent).await {
+        Ok(())
+        | Err(Error::Server {
+            code: Code::NoNode, ..
+        }) => {}
+        Err(e) => return Err(e),
+    }
     let children = match session.get_children(parent).await {
         Ok(c) => c,
         Err(Error::Server {

@@ -13,9 +13,13 @@
 //!   and LOST give up leadership at once, from a task of their own, so no slow
 //!   operation can delay it.
 //!
-//! Beyond Curator: the leader also watches its own node, so a node deleted by hand
-//! (or by an administrator) ends its leadership and makes it re-queue; a failed
-//! step is retried after a short pause instead of being only logged.
+//! Beyond Curator: every participant watches its own node too, the leader and the
+//! waiters alike, and a waiter checks that its node belongs to the current session.
+//! A node deleted by hand, or one left by an older session of the client that the
+//! server expires later, then makes the participant re-queue at once instead of
+//! leaving it out of the election (`queue_wait`). The first check after a
+//! reconnection syncs the latch path first. A failed step is retried after a short
+//! pause instead of being only logged.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +33,9 @@ use zk_core::{Code, ConnectionState, ConnectionStates, CreateMode, Error};
 
 use crate::leader::latch::state::{OurNode, Shared};
 use crate::leader::order::{Position, position, sequence_number, sort_children};
+use crate::leader::queue_wait::{
+    QueueWatch, Wake, remove_own_duplicates, sync_quietly, watch_queue,
+};
 use crate::leader::token::FencingToken;
 
 /// Curator's name for latch nodes.
@@ -153,11 +160,18 @@ async fn reset(shared: &Shared) -> Result<Step, Error> {
 /// change it.
 async fn check(shared: &Shared, recheck: &mut watch::Receiver<u64>) -> Result<Step, Error> {
     // Reconnections before this read are covered by it.
+    let reconnected = recheck.has_changed().unwrap_or(false);
     recheck.borrow_and_update();
     let Some(node) = shared.node() else {
         return Ok(Step::Reset);
     };
     let client = &shared.client;
+    if reconnected {
+        // The server we reconnected to may not yet have applied writes whose
+        // replies we never saw (our own node's, or a deletion of it): let it catch
+        // up before it tells us where we stand.
+        sync_quietly(client, &shared.latch_path).await?;
+    }
     let mut children = match client.get_children(&shared.latch_path).await {
         Ok(c) => c,
         Err(e) if e.code() == Some(Code::NoNode) => {
@@ -167,6 +181,13 @@ async fn check(shared: &Shared, recheck: &mut watch::Receiver<u64>) -> Result<St
         Err(e) => return Err(e),
     };
     sort_children(&mut children, LOCK_NAME);
+    remove_own_duplicates(
+        client,
+        &shared.latch_path,
+        &mut children,
+        path::node_name(&node.path),
+    )
+    .await?;
     match position(&children, path::node_name(&node.path)) {
         Position::Missing => {
             info!(path = %node.path, "our latch node is gone; resetting");
@@ -190,13 +211,13 @@ async fn check(shared: &Shared, recheck: &mut watch::Receiver<u64>) -> Result<St
         Position::After(previous) => {
             shared.clear_leader();
             let previous = path::join(&shared.latch_path, &previous);
-            match client.get_data(&previous).watched().await {
-                Ok((_, _, watcher)) => {
+            match watch_queue(client, &previous, &node.path).await? {
+                QueueWatch::Waiting(watches) => {
                     debug!(%previous, "waiting for the node before ours");
-                    Ok(wait(watcher, recheck).await)
+                    Ok(wait_for(watches.changed(), recheck).await)
                 }
-                Err(e) if e.code() == Some(Code::NoNode) => Ok(Step::Check),
-                Err(e) => Err(e),
+                QueueWatch::PreviousGone => Ok(Step::Check),
+                QueueWatch::OursGone => Ok(Step::Reset),
             }
         }
     }
@@ -204,11 +225,25 @@ async fn check(shared: &Shared, recheck: &mut watch::Receiver<u64>) -> Result<St
 
 /// Waits for the watched node to change or for a reconnection.
 async fn wait(watcher: Watcher, recheck: &mut watch::Receiver<u64>) -> Step {
+    let changed = async {
+        match watcher.await {
+            Ok(_) => Wake::Changed,
+            Err(_) => Wake::SessionEnded,
+        }
+    };
+    wait_for(changed, recheck).await
+}
+
+/// Waits for `changed` (a watch) or for a reconnection.
+async fn wait_for(
+    changed: impl std::future::Future<Output = Wake>,
+    recheck: &mut watch::Receiver<u64>,
+) -> Step {
     tokio::select! {
-        event = watcher => match event {
-            Ok(_) => Step::Check,
+        wake = changed => match wake {
+            Wake::Changed => Step::Check,
             // The session that held the watch ended: the next connection rechecks.
-            Err(_) => Step::AwaitReconnect,
+            Wake::SessionEnded => Step::AwaitReconnect,
         },
         r = recheck.changed() => match r {
             Ok(()) => Step::Check,

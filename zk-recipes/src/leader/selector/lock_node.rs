@@ -9,6 +9,7 @@ use zk_core::{Client, Code, CreateMode, Error, EventType};
 
 use crate::leader::order::{Position, position, sequence_number};
 use crate::leader::participant::sorted_children;
+use crate::leader::queue_wait::{QueueWatch, remove_own_duplicates, watch_queue};
 use crate::leader::token::FencingToken;
 
 /// Curator's name for lock nodes.
@@ -40,12 +41,14 @@ pub(super) async fn create(
 }
 
 /// Waits until `ours` is first under `base`. Fails with NoNode if `ours` is gone
-/// (its session ended or someone deleted it), as Curator's driver does. Not
-/// raced with anything here: the caller selects it against its cancellation.
+/// (its session ended or someone deleted it), as Curator's driver does, and also
+/// while waiting, which Curator's does not notice (`queue_wait`). Not raced with
+/// anything here: the caller selects it against its cancellation.
 pub(super) async fn wait_for_turn(client: &Client, base: &str, ours: &str) -> Result<(), Error> {
     let name = path::node_name(ours);
     loop {
-        let children = sorted_children(client, base, LOCK_NAME).await?;
+        let mut children = sorted_children(client, base, LOCK_NAME).await?;
+        remove_own_duplicates(client, base, &mut children, name).await?;
         match position(&children, name) {
             Position::First => return Ok(()),
             Position::Missing => {
@@ -53,13 +56,16 @@ pub(super) async fn wait_for_turn(client: &Client, base: &str, ours: &str) -> Re
             }
             Position::After(previous) => {
                 let previous = path::join(base, &previous);
-                match client.get_data(&previous).watched().await {
-                    // Whatever happens to it (or to the session) calls for a new look.
-                    Ok((_, _, watcher)) => {
-                        let _ = watcher.await;
+                match watch_queue(client, &previous, ours).await? {
+                    // Whatever happens to either node (or to the session) calls for
+                    // a new look.
+                    QueueWatch::Waiting(watches) => {
+                        watches.changed().await;
                     }
-                    Err(e) if e.code() == Some(Code::NoNode) => {}
-                    Err(e) => return Err(e),
+                    QueueWatch::PreviousGone => {}
+                    QueueWatch::OursGone => {
+                        return Err(Error::server(Code::NoNode, Some(ours.to_string())));
+                    }
                 }
             }
         }

@@ -1,0 +1,227 @@
+//! An election participant whose own node vanishes while it waits, or is left over
+//! from an older session of its client, or has a second node from one protected
+//! create, gets back into the queue on its own (issue 9, finding 2). Curator's
+//! waiters watch only the node before theirs and stay out of the election.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{DEADLINE, connect, eventually, proxy, serial, server, until, wait_for_state};
+use zk_core::proto::path;
+use zk_core::{
+    Client, ConnectString, ConnectionState, CreateMode, Session, SessionConfig,
+    framework::protection_prefix_of,
+};
+use zk_recipes::leader::{LeaderLatch, LeaderSelector, LeadershipContext, Participant};
+
+fn participant(id: &str, is_leader: bool) -> Participant {
+    Participant {
+        id: id.to_string(),
+        is_leader,
+    }
+}
+
+/// Waits until `latch` has a node that the client's current session owns, other
+/// than `old`; returns its path.
+async fn owns_a_new_node(latch: &LeaderLatch, client: &Client, old: &str) -> String {
+    eventually("a new node of the current session", || async {
+        let ours = latch.our_path().filter(|p| p != old)?;
+        let (_, stat) = client.get_data(&ours).await.ok()?;
+        (stat.ephemeral_owner == client.session_id()).then_some(ours)
+    })
+    .await
+}
+
+async fn participants_become(latch: &LeaderLatch, want: Vec<Participant>) {
+    eventually("the participants", || async {
+        (latch.get_participants().await.ok()? == want).then_some(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_latch_whose_node_is_deleted_rejoins_the_queue() {
+    let _serial = serial().await;
+    let server = server().await;
+    let base = "/own-node/deleted";
+    let (c1, c2, admin) = (
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+    );
+    let leader = LeaderLatch::new(c1.clone(), base, "leader");
+    leader.start().await.unwrap();
+    assert!(leader.await_leadership().timeout(DEADLINE).await.unwrap());
+    let waiter = LeaderLatch::new(c2.clone(), base, "waiter");
+    waiter.start().await.unwrap();
+    participants_become(
+        &leader,
+        vec![participant("leader", true), participant("waiter", false)],
+    )
+    .await;
+    let first = waiter.our_path().unwrap();
+
+    admin.delete(&first).await.unwrap();
+
+    owns_a_new_node(&waiter, &c2, &first).await;
+    participants_become(
+        &leader,
+        vec![participant("leader", true), participant("waiter", false)],
+    )
+    .await;
+    leader.close().await.unwrap();
+    assert!(waiter.await_leadership().timeout(DEADLINE).await.unwrap());
+    waiter.close().await.unwrap();
+    for c in [c1, c2, admin] {
+        c.close().await;
+    }
+}
+
+/// The soak's case: the client gave its session up (the session timeout passed while
+/// it was cut off) and built a new one, but the server kept the old one alive a while
+/// (here: another connection holds it, as a paused leader's successor would): the
+/// latch's node is still there, owned by the old session, and goes only when the
+/// server ends that session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_latch_whose_node_belongs_to_an_older_session_rejoins_the_queue() {
+    let _serial = serial().await;
+    let server = server().await;
+    let base = "/own-node/old-session";
+    let c1 = connect(&server.connect_string()).await;
+    let leader = LeaderLatch::new(c1.clone(), base, "leader");
+    leader.start().await.unwrap();
+    assert!(leader.await_leadership().timeout(DEADLINE).await.unwrap());
+    let cut_off = proxy(server.addr()).await;
+    let c2 = connect(&cut_off.connect_string()).await;
+    let mut states = c2.connection_states();
+    let waiter = LeaderLatch::new(c2.clone(), base, "waiter");
+    waiter.start().await.unwrap();
+    participants_become(
+        &leader,
+        vec![participant("leader", true), participant("waiter", false)],
+    )
+    .await;
+    let old_node = waiter.our_path().unwrap();
+
+    // Cut the client off, and keep its session alive on the server from elsewhere.
+    cut_off.blackhole().await.unwrap();
+    let old = c2.session();
+    let mut hold = SessionConfig::new(
+        server.connect_string().parse::<ConnectString>().unwrap(),
+        Duration::from_secs(4),
+    );
+    hold.resume = Some((old.session_id(), old.session_password()));
+    let holder = Session::start(hold);
+    holder.wait_connected(DEADLINE).await.unwrap();
+    wait_for_state(&mut states, ConnectionState::Lost).await;
+    cut_off.heal().await.unwrap();
+    wait_for_state(&mut states, ConnectionState::Reconnected).await;
+    assert_ne!(c2.session_id(), holder.session_id());
+
+    // The old node is still listed (its session lives): the waiter must not wait on it.
+    owns_a_new_node(&waiter, &c2, &old_node).await;
+    holder.close().await;
+    participants_become(
+        &leader,
+        vec![participant("leader", true), participant("waiter", false)],
+    )
+    .await;
+    leader.close().await.unwrap();
+    assert!(waiter.await_leadership().timeout(DEADLINE).await.unwrap());
+    waiter.close().await.unwrap();
+    c1.close().await;
+    c2.close().await;
+}
+
+/// A second node of the latch's own protected create (what finding 1 produced)
+/// held a place in the queue for the whole session; the one behind it never led.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_node_of_a_latchs_own_create_is_removed_and_the_queue_moves() {
+    let _serial = serial().await;
+    let server = server().await;
+    let base = "/own-node/duplicate";
+    let (c1, c2, c3) = (
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+    );
+    let first = LeaderLatch::new(c1.clone(), base, "first");
+    first.start().await.unwrap();
+    assert!(first.await_leadership().timeout(DEADLINE).await.unwrap());
+    let second = LeaderLatch::new(c2.clone(), base, "second");
+    second.start().await.unwrap();
+    until("second has a node", || second.our_path().is_some()).await;
+    let ours = second.our_path().unwrap();
+    let prefix = protection_prefix_of(path::node_name(&ours)).unwrap();
+    // The duplicate, made on the second latch's own session, as a lost reply would.
+    let duplicate = c2
+        .create(&format!("{base}/{prefix}latch-"), b"second")
+        .mode(CreateMode::EphemeralSequential)
+        .await
+        .unwrap();
+    let third = LeaderLatch::new(c3.clone(), base, "third");
+    third.start().await.unwrap();
+    until("third has a node", || third.our_path().is_some()).await;
+
+    // The queue moves: first leaves, second leads (and drops its duplicate), second
+    // leaves, third leads.
+    first.close().await.unwrap();
+    assert!(second.await_leadership().timeout(DEADLINE).await.unwrap());
+    eventually("the duplicate is gone", || async {
+        c3.exists(&duplicate).await.unwrap().is_none().then_some(())
+    })
+    .await;
+    second.close().await.unwrap();
+    assert!(third.await_leadership().timeout(DEADLINE).await.unwrap());
+    third.close().await.unwrap();
+    for c in [c1, c2, c3] {
+        c.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_selector_whose_node_is_deleted_requeues() {
+    let _serial = serial().await;
+    let server = server().await;
+    let base = "/own-node/selector";
+    let (c1, c2, admin) = (
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+        connect(&server.connect_string()).await,
+    );
+    let hold = |ctx: LeadershipContext| async move { ctx.cancelled().await };
+    let leader = LeaderSelector::new(c1.clone(), base, hold).with_id("leader");
+    leader.start().await.unwrap();
+    until("the first selector leads", || leader.has_leadership()).await;
+    let waiter = LeaderSelector::new(c2.clone(), base, hold).with_id("waiter");
+    waiter.auto_requeue();
+    waiter.start().await.unwrap();
+    let both = vec![participant("leader", true), participant("waiter", false)];
+    eventually("both selectors queue", || async {
+        (leader.get_participants().await.ok()? == both).then_some(())
+    })
+    .await;
+    let children = admin.get_children(base).await.unwrap();
+    let mut waiter_node = None;
+    for name in children {
+        let node = path::join(base, &name);
+        if admin.get_data(&node).await.unwrap().0.as_ref() == b"waiter" {
+            waiter_node = Some(node);
+        }
+    }
+
+    admin.delete(&waiter_node.unwrap()).await.unwrap();
+
+    eventually("the waiter queues again", || async {
+        let ps = leader.get_participants().await.ok()?;
+        (ps == both).then_some(())
+    })
+    .await;
+    leader.close().await.unwrap();
+    until("the waiter leads", || waiter.has_leadership()).await;
+    waiter.close().await.unwrap();
+    for c in [c1, c2, admin] {
+        c.close().await;
+    }
+}
