@@ -55,16 +55,21 @@ pub(crate) async fn run(
     let fight_window = shared.client.config().session_timeout.saturating_mul(2);
     let mut ownership = Ownership::new(shared.mode.is_ephemeral(), fight_window);
     let mut failures: u32 = 0;
+    // Set when a pass follows a reconnection: it syncs before it looks.
+    let mut reconnected = false;
     loop {
         if *shutdown.borrow() {
             return;
         }
-        let watcher = match ensure(&shared, &mut ownership).await {
+        let resync = std::mem::take(&mut reconnected);
+        let watcher = match ensure(&shared, &mut ownership, resync).await {
             Ok(w) => {
                 failures = 0;
                 w
             }
             Err(e) => {
+                // A pass that failed has not looked yet: the next one syncs too.
+                reconnected = resync;
                 shared.note_failure(&e);
                 if shared.client.is_closed() {
                     return;
@@ -74,7 +79,10 @@ pub(crate) async fn run(
                 warn!(path = %shared.base_path, error = %e, retry_in = ?pause, "persistent node: could not make the node");
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
-                    gone = wait_for_connection(&mut states) => if gone { return },
+                    gone = wait_for_connection(&mut states) => {
+                        if gone { return }
+                        reconnected = true;
+                    },
                     _ = shutdown.changed() => return,
                 }
                 continue;
@@ -91,6 +99,7 @@ pub(crate) async fn run(
                     None => return,
                     Some(s) if s.is_connected() => {
                         debug!(path = %shared.base_path, state = ?s, "persistent node: checking after reconnection");
+                        reconnected = true;
                         break;
                     }
                     Some(_) => {}
@@ -155,12 +164,24 @@ async fn adopt_external_data(shared: &Shared, path: &str) {
 
 /// One pass: makes sure the node exists and is ours (or that we yield to a rival), and
 /// returns the watch that says when to look again.
-async fn ensure(shared: &Shared, ownership: &mut Ownership) -> Result<Watcher> {
+///
+/// After a reconnection (`resync`) the pass starts with a `sync` of the path: the
+/// server reconnected to may not yet have applied writes whose replies were lost
+/// (our own create, or someone's delete), and what it says decides what we do.
+async fn ensure(shared: &Shared, ownership: &mut Ownership, resync: bool) -> Result<Watcher> {
+    let client = &shared.client;
     let path = match shared.target() {
-        Some(p) => p,
+        Some(p) => {
+            if resync {
+                match client.sync(&p).await {
+                    Err(e) if e.code() != Some(Code::NoNode) => return Err(e),
+                    _ => {}
+                }
+            }
+            p
+        }
         None => create_first(shared, ownership).await?,
     };
-    let client = &shared.client;
     for _ in 0..ROUNDS_PER_PASS {
         let (stat, watcher) = client.exists(&path).watched().await?;
         let Some(stat) = stat else {
