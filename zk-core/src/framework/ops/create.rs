@@ -68,6 +68,16 @@ impl<'a> CreateBuilder<'a> {
     /// second one. For ephemeral modes a node left by an older session is replaced.
     /// If the create finally fails, a background task removes any node an attempt
     /// may have left.
+    ///
+    /// What it guarantees: one logical create leaves at most one node, on an
+    /// ensemble too. The retry's lookup (and the background cleanup's) starts with a
+    /// `sync` of the parent, so the server the client reconnected to has applied
+    /// every write the leader accepted before it lists the children; a write of the
+    /// lost connection that the leader had not yet accepted is refused as
+    /// SessionMoved once the session has moved. Without the sync a follower that
+    /// lags behind the first attempt answers without its node and the retry makes a
+    /// second one (Curator has that gap). What it costs: one round trip, on the
+    /// retry path only; a create that succeeds at once pays nothing.
     pub fn protected(mut self) -> Self {
         self.protected = true;
         self
@@ -88,6 +98,10 @@ impl<'a> CreateBuilder<'a> {
     /// Succeed when the node already exists with exactly this data (and, for
     /// ephemeral modes, belongs to this session): a create retried after
     /// ConnectionLoss then does not fail with NodeExists. Not for sequential modes.
+    ///
+    /// The check needs no `sync`: it reads the node only after the server answered
+    /// this very attempt with NodeExists, and that answer went through the leader,
+    /// so the server has applied everything up to it, the lost attempt included.
     pub fn idempotent(mut self) -> Self {
         self.idempotent = true;
         self

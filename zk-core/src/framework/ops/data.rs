@@ -104,7 +104,9 @@ impl<'a> SetDataBuilder<'a> {
 
     /// Curator's idempotent set: on BadVersion, succeed when the node's version is
     /// exactly one past the expected one and it holds exactly this data, which is
-    /// what an earlier attempt whose reply was lost leaves behind.
+    /// what an earlier attempt whose reply was lost leaves behind. The read needs no
+    /// `sync`: it follows the server's BadVersion answer to this attempt, which went
+    /// through the leader, so the lost attempt is already applied where it reads.
     pub fn idempotent(mut self) -> Self {
         self.idempotent = true;
         self

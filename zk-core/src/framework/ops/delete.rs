@@ -43,7 +43,9 @@ impl<'a> DeleteBuilder<'a> {
 
     /// If the delete fails with a retryable error (its outcome unknown), keep
     /// trying in the background while the client is open. The caller still gets
-    /// that first error.
+    /// that first error. It decides by deleting again, never by reading: a delete
+    /// goes through the leader, so its NoNode is the final word even from a server
+    /// that lags, and no `sync` is needed.
     pub fn guaranteed(mut self) -> Self {
         self.guaranteed = true;
         self
