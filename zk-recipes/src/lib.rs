@@ -22,6 +22,7 @@ pub mod cache;
 pub mod discovery;
 pub mod leader;
 pub mod nodes;
+mod plumbing;
 
 pub use cache::{
     CacheError, CacheEvents, ChildData, CuratorCache, CuratorCacheBuilder, CuratorCacheEvent,

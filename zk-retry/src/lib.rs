@@ -49,6 +49,7 @@
 //! # }
 //! ```
 
+mod backoff_forever;
 mod exponential;
 mod fixed;
 mod policy;
@@ -62,6 +63,7 @@ mod backon_adapter;
 #[cfg(test)]
 mod test_support;
 
+pub use backoff_forever::ExponentialBackoffForever;
 #[cfg(feature = "backon")]
 pub use backon_adapter::{BackonPolicy, PolicyBackoff};
 pub use exponential::{

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
+use crate::plumbing::lock;
 use futures::Stream;
 use tokio::sync::mpsc;
 
@@ -58,11 +59,6 @@ impl<E: Clone> EventHub<E> {
     pub fn close(&self) {
         lock(&self.senders).take();
     }
-}
-
-/// Locks a mutex whose critical sections cannot panic; a poisoned one is used as is.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

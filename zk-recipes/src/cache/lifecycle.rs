@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use super::error::CacheError;
-use super::events::{EventHub, lock};
+use super::events::EventHub;
+use crate::plumbing::lock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {

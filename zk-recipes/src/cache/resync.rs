@@ -3,19 +3,17 @@
 //! read that failed. A failed read is retried with a growing delay, and at once when
 //! the client reports RECONNECTED.
 
-use std::time::Duration;
-
 use tokio::time::Instant;
 
-const FIRST_RETRY: Duration = Duration::from_millis(500);
-const MAX_RETRY: Duration = Duration::from_secs(30);
+use crate::plumbing::backoff;
 
 /// Whether a full re-read is owed, and when to try it if the last one failed.
 #[derive(Debug)]
 pub(crate) struct Resync {
     needed: bool,
     retry_at: Option<Instant>,
-    delay: Duration,
+    /// Failed re-reads in a row.
+    failures: u32,
 }
 
 impl Resync {
@@ -23,7 +21,7 @@ impl Resync {
         Resync {
             needed: false,
             retry_at: None,
-            delay: FIRST_RETRY,
+            failures: 0,
         }
     }
 
@@ -39,15 +37,15 @@ impl Resync {
     /// The re-read failed: try again later (sooner if the connection comes back).
     pub fn failed(&mut self) {
         self.needed = true;
-        self.retry_at = Some(Instant::now() + self.delay);
-        self.delay = (self.delay * 2).min(MAX_RETRY);
+        self.retry_at = Some(Instant::now() + backoff::CACHE_RESYNC.delay_for(self.failures));
+        self.failures = self.failures.saturating_add(1);
     }
 
     /// The re-read succeeded.
     pub fn done(&mut self) {
         self.needed = false;
         self.retry_at = None;
-        self.delay = FIRST_RETRY;
+        self.failures = 0;
     }
 
     /// Resolves when a retry is due; never while none is scheduled.

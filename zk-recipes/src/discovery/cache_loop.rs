@@ -22,7 +22,7 @@ use zk_core::proto::path::node_name;
 use super::service_cache::{CacheInner, ServiceCacheEvent};
 use super::{Payload, ServiceInstance};
 use crate::cache::{CacheError, ChildData, PathChildrenCache, PathChildrenCacheEvent, StartMode};
-use crate::nodes::backoff;
+use crate::plumbing::backoff;
 
 /// Node name to instance.
 type Known<T> = BTreeMap<String, Arc<ServiceInstance<T>>>;
@@ -50,7 +50,7 @@ pub(crate) async fn run<T: Payload>(inner: Arc<CacheInner<T>>) {
                 if inner.client.is_closed() {
                     return;
                 }
-                let pause = backoff(failures);
+                let pause = backoff::NODE_KEEPER.delay_for(failures);
                 failures = failures.saturating_add(1);
                 warn!(path = %inner.path, error = %e, retry_in = ?pause, "service cache: could not load");
                 tokio::time::sleep(pause).await;

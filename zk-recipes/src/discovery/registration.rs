@@ -15,6 +15,7 @@ use zk_core::{Client, CreateMode};
 
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance, ServiceType};
 use crate::nodes::{DataHook, NodeOptions, PersistentNode};
+use crate::plumbing::lock;
 
 /// The ZooKeeper mode of an instance's node, as Curator's `internalRegisterService`.
 pub(crate) fn create_mode(service_type: ServiceType) -> CreateMode {
@@ -122,10 +123,6 @@ fn adopt_hook<T: Payload>(
             }
         },
     )
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

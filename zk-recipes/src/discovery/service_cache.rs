@@ -14,6 +14,7 @@ use zk_core::{Client, ConnectionState};
 use super::cache_loop;
 use super::service_discovery::DiscoveryInner;
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance};
+use crate::plumbing::lock;
 
 /// The cached list: shared, immutable snapshots.
 pub type InstanceList<T> = Arc<Vec<Arc<ServiceInstance<T>>>>;
@@ -206,8 +207,4 @@ impl<T: Payload> ServiceCacheBuilder<T> {
         self.discovery.track_cache(&inner);
         Ok(ServiceCache { inner })
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

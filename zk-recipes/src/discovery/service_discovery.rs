@@ -13,6 +13,7 @@ use super::registration::{Registration, instance_path};
 use super::service_cache::{CacheInner, ServiceCacheBuilder};
 use super::service_provider::ServiceProviderBuilder;
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance};
+use crate::plumbing::lock;
 
 /// Registers service instances in ZooKeeper and queries them, in Curator's layout:
 /// `basePath/name/id`, holding the instance as Curator's JSON.
@@ -449,8 +450,4 @@ impl<T: Payload> ServiceDiscoveryBuilder<T> {
             }),
         })
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

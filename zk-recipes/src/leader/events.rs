@@ -8,6 +8,7 @@ use futures::Stream;
 use tokio::sync::mpsc;
 
 use crate::leader::token::FencingToken;
+use crate::plumbing::lock;
 
 /// A change of leadership for one participant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +57,4 @@ impl Subscribers {
     pub(crate) fn clear(&self) {
         lock(&self.senders).clear();
     }
-}
-
-/// Locks a mutex whose critical sections do not panic; a poisoned one is used as is.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -15,7 +15,6 @@
 //!   wait early. There is no busy loop: every pass either waits on the server or backs off.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use tokio::sync::watch;
@@ -26,15 +25,11 @@ use zk_core::{Code, ConnectionStates, CreateMode, Error, EventType, Result, Watc
 
 use super::ownership::{Ownership, Verdict};
 use super::shared::Shared;
+use crate::plumbing::backoff;
 
 /// How many check-and-create rounds one pass may take before it counts as a failure
 /// (each round is a reaction to someone else changing the node under us).
 const ROUNDS_PER_PASS: u32 = 4;
-
-/// The pause after the n-th failure in a row: 100 ms doubling up to 10 s.
-pub(crate) fn backoff(failures: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << failures.min(7))).min(Duration::from_secs(10))
-}
 
 /// The mode to re-create a node in once its name is fixed: the sequence number is part
 /// of the name by then, so the same path is used again (as Curator does).
@@ -74,7 +69,7 @@ pub(crate) async fn run(
                 if shared.client.is_closed() {
                     return;
                 }
-                let pause = backoff(failures);
+                let pause = backoff::NODE_KEEPER.delay_for(failures);
                 failures = failures.saturating_add(1);
                 warn!(path = %shared.base_path, error = %e, retry_in = ?pause, "persistent node: could not make the node");
                 tokio::select! {
@@ -286,15 +281,6 @@ async fn create_at(shared: &Shared, ownership: &mut Ownership, path: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(0), Duration::from_millis(100));
-        assert_eq!(backoff(1), Duration::from_millis(200));
-        assert_eq!(backoff(6), Duration::from_millis(6400));
-        assert_eq!(backoff(7), Duration::from_secs(10));
-        assert_eq!(backoff(u32::MAX), Duration::from_secs(10));
-    }
 
     #[test]
     fn sequential_modes_keep_their_name_on_re_creation() {

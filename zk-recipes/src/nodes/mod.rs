@@ -13,5 +13,4 @@ mod shared;
 
 pub use persistent_node::PersistentNode;
 
-pub(crate) use keeper::backoff;
 pub(crate) use shared::{DataHook, NodeOptions};

@@ -11,7 +11,8 @@ use zk_core::proto::path::validate_path;
 use zk_core::{Client, CreateMode, Error, Result};
 
 use super::keeper;
-use super::shared::{Lifecycle, NodeOptions, Shared, lock};
+use super::shared::{Lifecycle, NodeOptions, Shared};
+use crate::plumbing::lock;
 
 /// A node that tries to stay present: created in the background by [`start`](Self::start),
 /// and created again after it is deleted, after its session expires and whenever a

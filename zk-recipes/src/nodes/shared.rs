@@ -2,8 +2,9 @@
 //! settings, the data to keep on the node, the node's path, progress and the single
 //! writer lock that orders every create and data write.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
+use crate::plumbing::lock;
 use bytes::Bytes;
 use tokio::sync::watch;
 use zk_core::{Client, Code, CreateMode, Error, Result};
@@ -218,9 +219,4 @@ impl Shared {
             Err(e) => Err(e),
         }
     }
-}
-
-/// Locks a std mutex whose critical sections cannot panic; a poisoned one is used as is.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

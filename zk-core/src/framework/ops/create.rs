@@ -268,7 +268,7 @@ fn delete_orphan_in_background(client: &Client, protected: String, id: String, e
                 Ok(()) => return,
                 Err(e) if e.is_retryable() => {
                     drop(client);
-                    tokio::time::sleep(backoff(attempt)).await;
+                    tokio::time::sleep(BACKGROUND_BACKOFF.delay_for(attempt)).await;
                 }
                 Err(e) => {
                     warn!(error = %e, path = %protected, ephemeral, "cannot clean up after a failed protected create");
@@ -279,7 +279,7 @@ fn delete_orphan_in_background(client: &Client, protected: String, id: String, e
     })
 }
 
-/// The pause between background attempts: 100 ms doubling up to 5 s.
-pub(crate) fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(5))
-}
+/// The pause between background attempts (orphan cleanup, guaranteed deletes):
+/// 100 ms doubling up to 5 s, for as long as the client is open.
+pub(crate) const BACKGROUND_BACKOFF: zk_retry::ExponentialBackoffForever =
+    zk_retry::ExponentialBackoffForever::new(Duration::from_millis(100), Duration::from_secs(5));

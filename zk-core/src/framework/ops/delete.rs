@@ -7,7 +7,7 @@ use tracing::{info, warn};
 use crate::error::{Error, Result};
 use crate::framework::Client;
 use crate::framework::ops::OpFuture;
-use crate::framework::ops::create::backoff;
+use crate::framework::ops::create::BACKGROUND_BACKOFF;
 use crate::proto::{Code, path};
 use crate::session::Session;
 
@@ -159,7 +159,7 @@ fn delete_in_background(client: &Client, full: String, version: Option<i32>, chi
                 }
                 Err(e) if e.is_retryable() => {
                     drop(client);
-                    tokio::time::sleep(backoff(attempt)).await;
+                    tokio::time::sleep(BACKGROUND_BACKOFF.delay_for(attempt)).await;
                 }
                 Err(e) => {
                     warn!(path = %full, error = %e, "guaranteed delete gave up");

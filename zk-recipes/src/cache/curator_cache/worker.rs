@@ -19,8 +19,8 @@ use super::{CuratorCacheEvent, Shared};
 use crate::cache::ChildData;
 use crate::cache::child_data::{Change, in_subtree, put_fresh, sync_subtree};
 use crate::cache::driver::is_no_node;
-use crate::cache::events::lock;
 use crate::cache::resync::Resync;
+use crate::plumbing::lock;
 
 enum Step {
     ClientClosed,

@@ -16,8 +16,9 @@ use zk_core::proto::path::validate_path;
 
 use super::ChildData;
 use super::error::CacheError;
-use super::events::{CacheEvents, EventHub, lock};
+use super::events::{CacheEvents, EventHub};
 use super::lifecycle::Lifecycle;
+use crate::plumbing::lock;
 
 /// What a [`NodeCache`] reports.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use zk_core::WatchedEvent;
 use super::{NodeCacheEvent, Shared};
 use crate::cache::ChildData;
 use crate::cache::driver::{Driver, is_no_node};
-use crate::cache::events::lock;
 use crate::cache::worker_loop::{CacheWorker, follow};
+use crate::plumbing::lock;
 
 /// How often in a row the node may appear and vanish between two reads before the
 /// worker leaves it to the pending watch.

@@ -19,8 +19,9 @@ use zk_core::proto::path::validate_path;
 use super::ChildData;
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
-use super::events::{CacheEvents, EventHub, lock};
+use super::events::{CacheEvents, EventHub};
 use super::lifecycle::Lifecycle;
+use crate::plumbing::lock;
 
 pub use event::PathChildrenCacheEvent;
 

@@ -13,8 +13,8 @@ use super::{Config, PathChildrenCacheEvent, Shared, StartMode};
 use crate::cache::ChildData;
 use crate::cache::child_data::{Change, put_fresh};
 use crate::cache::driver::{Driver, is_no_node};
-use crate::cache::events::lock;
 use crate::cache::worker_loop::{CacheWorker, follow};
+use crate::plumbing::lock;
 
 /// How often in a row the watched node may vanish between an exists and a
 /// getChildren before the worker leaves it to the pending watch.

@@ -19,8 +19,9 @@ use super::ChildData;
 use super::child_data::subtree_keys;
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
-use super::events::{CacheEvents, EventHub, lock};
+use super::events::{CacheEvents, EventHub};
 use super::lifecycle::Lifecycle;
+use crate::plumbing::lock;
 
 pub use event::TreeCacheEvent;
 

@@ -15,8 +15,8 @@ use crate::cache::child_data::{
     Change, depth_below, in_subtree, put_fresh, subtree_keys, sync_subtree,
 };
 use crate::cache::driver::{Driver, is_no_node};
-use crate::cache::events::lock;
 use crate::cache::worker_loop::{CacheWorker, follow};
+use crate::plumbing::lock;
 
 /// How often in a row the root may appear and vanish between two reads before the
 /// worker leaves it to the pending watch.

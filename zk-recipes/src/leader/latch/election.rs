@@ -22,7 +22,6 @@
 //! pause instead of being only logged.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use tokio::sync::watch;
@@ -37,6 +36,7 @@ use crate::leader::queue_wait::{
     QueueWatch, Wake, remove_own_duplicates, sync_quietly, watch_queue,
 };
 use crate::leader::token::FencingToken;
+use crate::plumbing::backoff;
 
 /// Curator's name for latch nodes.
 pub(super) const LOCK_NAME: &str = "latch-";
@@ -107,7 +107,7 @@ pub(super) async fn run(shared: Arc<Shared>) {
                 warn!(path = %shared.latch_path, error = %e, "election step failed; trying again");
                 failures = failures.saturating_add(1);
                 tokio::select! {
-                    _ = tokio::time::sleep(pause(failures)) => {}
+                    _ = tokio::time::sleep(backoff::ELECTION.delay_for(failures)) => {}
                     _ = recheck.changed() => {}
                     _ = closed.wait_for(|c| *c) => return,
                 }
@@ -250,9 +250,4 @@ async fn wait_for(
             Err(_) => Step::AwaitReconnect,
         },
     }
-}
-
-/// The pause after a failed step: 100 ms doubling up to 5 s.
-fn pause(failures: u32) -> Duration {
-    Duration::from_millis(100u64 << failures.min(6)).min(Duration::from_secs(5))
 }

@@ -15,10 +15,11 @@ use zk_core::Client;
 use zk_core::proto::path::validate_path;
 
 use crate::leader::error::{LeaderError, Result};
-use crate::leader::events::{LeadershipEvents, lock};
+use crate::leader::events::LeadershipEvents;
 use crate::leader::node_cleanup::{delete_after_drop, delete_at_close};
 use crate::leader::participant::{Participant, read_leader, read_participants};
 use crate::leader::token::FencingToken;
+use crate::plumbing::lock;
 use state::Shared;
 
 /// Whether closing a latch that leads tells its subscribers.

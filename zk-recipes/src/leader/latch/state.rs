@@ -8,9 +8,10 @@ use tokio::sync::watch;
 use tracing::info;
 use zk_core::Client;
 
-use crate::leader::events::{LeadershipEvent, Subscribers, lock};
+use crate::leader::events::{LeadershipEvent, Subscribers};
 use crate::leader::lifecycle::Lifecycle;
 use crate::leader::token::FencingToken;
+use crate::plumbing::lock;
 
 /// The latch's node: its full path and the token it carries when it leads.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,10 +16,10 @@ use zk_core::Client;
 use zk_core::proto::path::validate_path;
 
 use crate::leader::error::Result;
-use crate::leader::events::lock;
 use crate::leader::lifecycle::Lifecycle;
 use crate::leader::node_cleanup::{delete_after_drop, delete_at_close};
 use crate::leader::participant::{Participant, read_leader, read_participants};
+use crate::plumbing::lock;
 
 pub use listener::{LeaderSelectorListener, LeadershipContext};
 

@@ -5,17 +5,16 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
 use zk_core::{Code, ConnectionStates, Error};
 
-use crate::leader::events::lock;
 use crate::leader::selector::Shared;
 use crate::leader::selector::listener::LeadershipContext;
 use crate::leader::selector::lock_node;
+use crate::plumbing::{backoff, lock};
 
 /// Cancels the current round whenever the connection enters an error state
 /// (SUSPENDED under the standard policy, LOST), as Curator's
@@ -61,7 +60,7 @@ pub(super) async fn work(shared: Arc<Shared>) {
         if shared.auto_requeue.load(Ordering::Acquire) {
             if failures > 0 {
                 tokio::select! {
-                    _ = tokio::time::sleep(pause(failures)) => {}
+                    _ = tokio::time::sleep(backoff::ELECTION.delay_for(failures)) => {}
                     _ = closed.wait_for(|c| *c) => return,
                 }
             }
@@ -142,9 +141,4 @@ async fn contend_and_lead(
     }
     shared.has_leadership.store(false, Ordering::Release);
     Ok(())
-}
-
-/// The pause before a round that follows a failed one: 100 ms doubling up to 5 s.
-fn pause(failures: u32) -> Duration {
-    Duration::from_millis(100u64 << failures.min(6)).min(Duration::from_secs(5))
 }
