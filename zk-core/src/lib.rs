@@ -1,30 +1,45 @@
 //! zk-core: a native async ZooKeeper client on tokio, and above it the framework
-//! `Client`.
+//! [`Client`] that most programs use.
 //!
-//! The map of the crate:
-//! - [`proto`]: the wire protocol (jute records, opcodes, error codes, framing,
-//!   path rules). Pure, no I/O.
-//! - [`session`]: one ZooKeeper session, like the Java client's handle: a task owns
-//!   the socket, [`Session`] handles send it requests; connect strings, hosts,
-//!   pings, xid matching, watch re-registration, chroot, auth.
-//! - [`watch`]: one-shot watches as futures, persistent watches as streams.
-//! - [`error`]: the one [`Error`] type, with [`Error::code`] and [`Error::is_retryable`].
+//! Start with [`Client`]: it owns a succession of sessions (a new one after
+//! expiry), reports Curator's connection states ([`ConnectionState`]), and runs every
+//! operation inside a retry policy, with protected creates, guaranteed deletes and
+//! idempotent writes.
 //!
 //! ```no_run
 //! # async fn demo() -> zk_core::Result<()> {
 //! use std::time::Duration;
-//! use zk_core::{Acl, CreateMode, Session};
+//! use zk_core::{Client, CreateMode};
 //!
-//! let session = Session::connect("127.0.0.1:2181/app", Duration::from_secs(30))?;
-//! session.wait_connected(Duration::from_secs(15)).await?;
-//! let (path, _stat) = session
-//!     .create("/workers", b"", &[Acl::open_unsafe()], CreateMode::Persistent)
+//! let client = Client::builder()
+//!     .connect_string("127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183")
+//!     .namespace("myapp")
+//!     .build()?;
+//! client.block_until_connected(Duration::from_secs(15)).await?;
+//! let path = client
+//!     .create("/workers/w-", b"payload")
+//!     .mode(CreateMode::EphemeralSequential)
+//!     .protected()
+//!     .create_parents()
 //!     .await?;
-//! let (data, stat, changed) = session.get_data_watched(&path).await?;
-//! let event = changed.await; // fires on the next change, or when the session ends
+//! let (data, stat, changed) = client.get_data(&path).watched().await?;
+//! let event = changed.await?; // the next change, or Err when the session ends
 //! # let _ = (data, stat, event);
 //! # Ok(()) }
 //! ```
+//!
+//! The map of the crate, top layer first:
+//! - [`framework`]: the [`Client`], its builder and connection states, the
+//!   operation builders (`framework::ops`, one file per operation), namespaces.
+//! - [`session`]: one ZooKeeper session, like the Java client's handle: a task owns
+//!   the socket, [`Session`] handles send it requests; connect strings, hosts,
+//!   pings, xid matching, watch re-registration, chroot, auth. Use it directly only
+//!   to manage sessions yourself (the framework builds on it).
+//! - [`watch`]: one-shot watches as futures, persistent watches as streams (the
+//!   session layer's; the framework wraps them as [`Watcher`] and [`WatchStream`]).
+//! - [`proto`]: the wire protocol (jute records, opcodes, error codes, framing,
+//!   path rules). Pure, no I/O.
+//! - [`error`]: the one [`Error`] type, with [`Error::code`] and [`Error::is_retryable`].
 
 pub mod error;
 pub mod framework;
@@ -37,6 +52,7 @@ pub mod watch;
 pub use error::{Disconnect, Error, Result};
 pub use framework::{
     Client, ClientBuilder, ConnectionState, ConnectionStateErrorPolicy, ConnectionStates,
+    WatchStream, Watcher,
 };
 pub use proto::ops::{MultiOp, OpResult};
 pub use proto::{
