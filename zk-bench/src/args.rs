@@ -5,13 +5,13 @@ use std::str::FromStr;
 
 /// Options given as `--key value` pairs.
 #[derive(Debug, Default)]
-pub struct Args {
+pub(crate) struct Args {
     values: HashMap<String, String>,
 }
 
 impl Args {
     /// Reads `--key value` pairs; anything else is an error.
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+    pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
         let mut values = HashMap::new();
         let mut it = args.into_iter();
         while let Some(a) = it.next() {
@@ -25,7 +25,7 @@ impl Args {
     }
 
     /// The value of `--key`, parsed, or `default` when absent.
-    pub fn get<T: FromStr>(&mut self, key: &str, default: T) -> Result<T, String>
+    pub(crate) fn get<T: FromStr>(&mut self, key: &str, default: T) -> Result<T, String>
     where
         T::Err: std::fmt::Display,
     {
@@ -36,14 +36,14 @@ impl Args {
     }
 
     /// The value of `--key`, which must be given.
-    pub fn require(&mut self, key: &str) -> Result<String, String> {
+    pub(crate) fn require(&mut self, key: &str) -> Result<String, String> {
         self.values
             .remove(key)
             .ok_or_else(|| format!("--{key} is required"))
     }
 
     /// Fails on any option not read so far (a typo must not go unnoticed).
-    pub fn finish(self) -> Result<(), String> {
+    pub(crate) fn finish(self) -> Result<(), String> {
         match self.values.keys().next() {
             None => Ok(()),
             Some(k) => Err(format!("unknown option --{k}")),

@@ -10,7 +10,7 @@ use crate::workload::{Layout, Op, payload};
 
 /// What one client process runs.
 #[derive(Debug, Clone)]
-pub struct ClientPlan {
+pub(crate) struct ClientPlan {
     /// `host:port` of the server.
     pub addr: String,
     /// The client's root node.
@@ -26,10 +26,10 @@ pub struct ClientPlan {
 }
 
 /// Depth used for setup and cleanup.
-pub const HOUSEKEEPING_DEPTH: usize = 200;
+pub(crate) const HOUSEKEEPING_DEPTH: usize = 200;
 
 /// Runs the plan with client `T`, printing result lines to standard output.
-pub async fn run<T: Target>(plan: &ClientPlan) -> Result<(), String> {
+pub(crate) async fn run<T: Target>(plan: &ClientPlan) -> Result<(), String> {
     let t = T::connect(&plan.addr, Duration::from_secs(30)).await?;
     let layout = Layout::new(&plan.root);
     let data = payload();
@@ -66,7 +66,7 @@ pub async fn run<T: Target>(plan: &ClientPlan) -> Result<(), String> {
 /// The phases a client process runs, in order, as (timed, operation, depth, count):
 /// every operation at depth 1 and at the plan's depth, first untimed to warm up
 /// (scaled by `warmup`, skipped when that leaves nothing), then timed.
-pub fn phases(plan: &ClientPlan) -> Vec<(bool, Op, usize, usize)> {
+pub(crate) fn phases(plan: &ClientPlan) -> Vec<(bool, Op, usize, usize)> {
     let mut out = Vec::new();
     for timed in [false, true] {
         let scale = if timed { 1.0 } else { plan.warmup };

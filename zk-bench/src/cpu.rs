@@ -3,7 +3,7 @@
 //! tasks, JIT and GC count too.
 
 /// CPU time (user + system) used by this process so far, in nanoseconds.
-pub fn process_cpu_ns() -> u64 {
+pub(crate) fn process_cpu_ns() -> u64 {
     // SAFETY: getrusage only writes the struct we pass; zeroed is a valid rusage.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: RUSAGE_SELF with a valid pointer cannot fail.
@@ -17,7 +17,7 @@ pub fn process_cpu_ns() -> u64 {
 
 /// CPU time (user + system) used so far by process `pid`, from /proc, in
 /// nanoseconds (10 ms resolution); `None` if there is no such process.
-pub fn pid_cpu_ns(pid: u32) -> Option<u64> {
+pub(crate) fn pid_cpu_ns(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.get(stat.rfind(')')? + 2..)?;

@@ -17,7 +17,7 @@ use crate::workload::Measurement;
 
 /// Everything `run` needs.
 #[derive(Debug, Clone)]
-pub struct RunPlan {
+pub(crate) struct RunPlan {
     /// What each client process runs (its `addr` and `root` are filled in here).
     pub client: ClientPlan,
     /// The clients, by name: `zk-core`, `zookeeper-client`, `java`, `floor`.
@@ -39,7 +39,7 @@ pub struct RunPlan {
 }
 
 /// Runs the benchmark and returns every result.
-pub fn run(plan: &RunPlan) -> Result<Vec<Measurement>, String> {
+pub(crate) fn run(plan: &RunPlan) -> Result<Vec<Measurement>, String> {
     let server = BenchServer::start(plan.server.clone())?;
     eprintln!("server up at {} (pid {})", server.addr(), server.pid());
     let mut results = Vec::new();
@@ -163,7 +163,7 @@ fn run_client(plan: &RunPlan, client: &str, cp: &ClientPlan) -> Result<Vec<Measu
 }
 
 /// Prints the comparison to standard output, headed by the settings.
-pub fn print_report(plan: &RunPlan, results: &[Measurement]) -> String {
+pub(crate) fn print_report(plan: &RunPlan, results: &[Measurement]) -> String {
     let s = report::summarize(results);
     let mut out = format!(
         "{} rounds (median shown); {} ops per phase at 1 in flight, {} at {} in flight; \

@@ -27,14 +27,14 @@ use crate::stats::percentile;
 use crate::workload::{Layout, Measurement, Op, payload};
 
 /// The name in result lines.
-pub const NAME: &str = "floor";
+pub(crate) const NAME: &str = "floor";
 /// Session timeout asked for; phases send without pause, so the session stays alive.
 const SESSION_TIMEOUT_MS: i32 = 30_000;
 /// A reply header: xid, zxid, err.
 const REPLY_HEADER: usize = 16;
 
 /// Runs the plan on a raw socket, printing result lines to standard output.
-pub fn run(plan: &ClientPlan) -> Result<(), String> {
+pub(crate) fn run(plan: &ClientPlan) -> Result<(), String> {
     let mut conn = RawConnection::connect(&plan.addr)?;
     let layout = Layout::new(&plan.root);
     let data = payload();

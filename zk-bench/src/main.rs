@@ -13,7 +13,7 @@
 //! - [`runner`]: one measured phase at a given depth.
 //! - [`targets`]: the two Rust libraries behind one trait.
 //! - [`floor`]: the raw-socket floor no client can go below.
-//! - [`client`]: one client process's phases.
+//! - [`client`](mod@client): one client process's phases.
 //! - [`server`], [`driver`], [`report`]: the `run` command.
 //! - [`cpu`]: CPU time of this process and of the server's.
 

@@ -9,13 +9,13 @@ use crate::stats::median;
 use crate::workload::{Measurement, Op};
 
 /// The client the ratios are about.
-pub const SUBJECT: &str = "zk-core";
+pub(crate) const SUBJECT: &str = "zk-core";
 /// The raw-socket floor (see `floor.rs`): a goal it misses no client can meet.
-pub const FLOOR: &str = crate::floor::NAME;
+pub(crate) const FLOOR: &str = crate::floor::NAME;
 
 /// The issue's goals for zk-core against one peer.
 #[derive(Debug, Clone, Copy)]
-pub struct Goal {
+pub(crate) struct Goal {
     /// The peer.
     pub peer: &'static str,
     /// zk-core's throughput must be at least this multiple of the peer's.
@@ -25,7 +25,7 @@ pub struct Goal {
 }
 
 /// The goals of issue 3.
-pub const GOALS: [Goal; 2] = [
+pub(crate) const GOALS: [Goal; 2] = [
     Goal {
         peer: "java",
         min_throughput: 1.3,
@@ -40,7 +40,7 @@ pub const GOALS: [Goal; 2] = [
 
 /// The medians of one client's figures for one operation and depth.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Operations per second.
     pub ops_per_sec: f64,
     /// Client CPU µs per operation.
@@ -54,10 +54,10 @@ pub struct Summary {
 }
 
 /// Key: operation, depth, client.
-pub type Summaries = BTreeMap<(Op, usize, String), Summary>;
+pub(crate) type Summaries = BTreeMap<(Op, usize, String), Summary>;
 
 /// The median figures of every (operation, depth, client) seen in `results`.
-pub fn summarize(results: &[Measurement]) -> Summaries {
+pub(crate) fn summarize(results: &[Measurement]) -> Summaries {
     let mut groups: BTreeMap<(Op, usize, String), Vec<&Measurement>> = BTreeMap::new();
     for m in results {
         groups
@@ -94,7 +94,7 @@ pub fn summarize(results: &[Measurement]) -> Summaries {
 }
 
 /// The comparison as Markdown tables: the figures, then the ratios with the goals.
-pub fn markdown(s: &Summaries, clients: &[String]) -> String {
+pub(crate) fn markdown(s: &Summaries, clients: &[String]) -> String {
     let mut out = String::new();
     let opt = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.0}"));
     out.push_str(

@@ -18,7 +18,7 @@ use crate::targets::{Action, Target};
 use crate::workload::{Measurement, Op};
 
 /// Performs `action` on every path with `depth` requests in flight. Untimed.
-pub async fn pipelined<T: Target>(
+pub(crate) async fn pipelined<T: Target>(
     t: &T,
     action: Action,
     paths: &[String],
@@ -45,7 +45,7 @@ pub async fn pipelined<T: Target>(
 
 /// Runs `op` on every path with `depth` requests in flight and measures wall time,
 /// this process's CPU time and, at depth 1, each request's latency.
-pub async fn measure<T: Target>(
+pub(crate) async fn measure<T: Target>(
     t: &T,
     op: Op,
     paths: &[String],

@@ -15,18 +15,18 @@ use zk_testing::{ServerConfig, TestingServer};
 
 /// The server's JVM heap (`-Xms` and `-Xmx`), given as `256m` or `1g`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HeapSize {
+pub(crate) struct HeapSize {
     mb: u32,
 }
 
 impl HeapSize {
     /// A heap of `mb` MiB.
-    pub const fn from_mb(mb: u32) -> HeapSize {
+    pub(crate) const fn from_mb(mb: u32) -> HeapSize {
         HeapSize { mb }
     }
 
     /// The size in MiB.
-    pub fn mb(self) -> u32 {
+    pub(crate) fn mb(self) -> u32 {
         self.mb
     }
 }
@@ -67,7 +67,7 @@ const TICK: Duration = Duration::from_millis(2000);
 /// The benchmark server's settings. zk-testing already listens on 127.0.0.1 only and
 /// writes `maxClientCnxns=0`, `forceSync=no` and the admin server off; those are
 /// repeated here so that the benchmark does not change when the kit's defaults do.
-pub fn config(heap: HeapSize) -> Result<ServerConfig, String> {
+pub(crate) fn config(heap: HeapSize) -> Result<ServerConfig, String> {
     ServerConfig::builder()
         // zoo.cfg and JVM properties: ZooKeeper's defaults for a 2 s tick.
         .tick_time(TICK)
@@ -99,7 +99,7 @@ pub fn config(heap: HeapSize) -> Result<ServerConfig, String> {
 /// zk-testing ties the JVM to the thread that starts it (`PR_SET_PDEATHSIG`): start it
 /// on the thread that lives for the whole run (the driver's main thread). If the
 /// driver dies or is killed, the kernel kills the server.
-pub struct BenchServer {
+pub(crate) struct BenchServer {
     // Declared first so that it drops first, before the runtime that spawned its JVM.
     server: TestingServer,
     pid: u32,
@@ -109,7 +109,7 @@ pub struct BenchServer {
 impl BenchServer {
     /// Starts a server with `config` and waits until it serves. The driver is
     /// synchronous; a current-thread runtime of the server's own runs the start.
-    pub fn start(config: ServerConfig) -> Result<BenchServer, String> {
+    pub(crate) fn start(config: ServerConfig) -> Result<BenchServer, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -128,12 +128,12 @@ impl BenchServer {
     }
 
     /// `127.0.0.1:<port>`.
-    pub fn addr(&self) -> String {
+    pub(crate) fn addr(&self) -> String {
         self.server.connect_string()
     }
 
     /// The server's process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.pid
     }
 }

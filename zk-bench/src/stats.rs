@@ -2,7 +2,7 @@
 
 /// The `p`-th percentile (0..=100) of `samples`, nearest rank; sorts in place.
 /// `None` when there are no samples.
-pub fn percentile(samples: &mut [u64], p: f64) -> Option<u64> {
+pub(crate) fn percentile(samples: &mut [u64], p: f64) -> Option<u64> {
     if samples.is_empty() {
         return None;
     }
@@ -12,7 +12,7 @@ pub fn percentile(samples: &mut [u64], p: f64) -> Option<u64> {
 }
 
 /// The median of `values` (the mean of the middle two for an even count).
-pub fn median(values: &[f64]) -> Option<f64> {
+pub(crate) fn median(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }

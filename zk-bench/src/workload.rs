@@ -8,13 +8,13 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Size of every node's data, in bytes.
-pub const DATA_LEN: usize = 100;
+pub(crate) const DATA_LEN: usize = 100;
 /// How many nodes getData and setData cycle through.
-pub const NODES: usize = 1000;
+pub(crate) const NODES: usize = 1000;
 
 /// One measured operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Op {
+pub(crate) enum Op {
     /// getData of an existing node.
     Get,
     /// setData of an existing node, any version.
@@ -25,10 +25,10 @@ pub enum Op {
 
 impl Op {
     /// Every operation, in the order phases run and the report lists them.
-    pub const ALL: [Op; 3] = [Op::Get, Op::Set, Op::Create];
+    pub(crate) const ALL: [Op; 3] = [Op::Get, Op::Set, Op::Create];
 
     /// The name used on the command line and in result lines.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Op::Get => "get",
             Op::Set => "set",
@@ -37,7 +37,7 @@ impl Op {
     }
 
     /// The name shown in the report.
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Op::Get => "getData",
             Op::Set => "setData",
@@ -59,7 +59,7 @@ impl FromStr for Op {
 
 /// The paths one client process works on, all under its own root.
 #[derive(Debug, Clone)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// The client's root node, e.g. `/bench-zk-core`.
     pub root: String,
     /// Parent of the [`NODES`] nodes read and written.
@@ -72,7 +72,7 @@ pub struct Layout {
 
 impl Layout {
     /// The layout under `root`.
-    pub fn new(root: &str) -> Layout {
+    pub(crate) fn new(root: &str) -> Layout {
         let nodes_parent = format!("{root}/n");
         let nodes = (0..NODES)
             .map(|i| format!("{nodes_parent}/k-{i:04}"))
@@ -88,7 +88,7 @@ impl Layout {
     /// The paths one phase of `count` operations uses: the existing nodes in turn
     /// for reads and writes, new unique names (tagged by `phase`) for creates.
     /// Built before the phase starts, so the timed loop formats nothing.
-    pub fn phase_paths(&self, op: Op, phase: &str, count: usize) -> Vec<String> {
+    pub(crate) fn phase_paths(&self, op: Op, phase: &str, count: usize) -> Vec<String> {
         match op {
             Op::Get | Op::Set => (0..count).map(|i| self.nodes[i % NODES].clone()).collect(),
             Op::Create => (0..count)
@@ -99,7 +99,7 @@ impl Layout {
 }
 
 /// The data written by setData and create.
-pub fn payload() -> Vec<u8> {
+pub(crate) fn payload() -> Vec<u8> {
     (0..DATA_LEN).map(|i| b'a' + (i % 26) as u8).collect()
 }
 
@@ -107,7 +107,7 @@ pub fn payload() -> Vec<u8> {
 /// its standard output: `RESULT impl=.. op=.. depth=.. ops=.. wall_ns=.. cpu_ns=..
 /// p50_ns=.. p99_ns=..` (`-` for latencies not measured).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Measurement {
+pub(crate) struct Measurement {
     /// The client library: `zk-core`, `zookeeper-client` or `java`.
     pub client: String,
     /// The operation.
@@ -128,17 +128,17 @@ pub struct Measurement {
 
 impl Measurement {
     /// Operations per second.
-    pub fn ops_per_sec(&self) -> f64 {
+    pub(crate) fn ops_per_sec(&self) -> f64 {
         self.ops as f64 / (self.wall_ns.max(1) as f64 / 1e9)
     }
 
     /// Client CPU microseconds per operation.
-    pub fn cpu_us_per_op(&self) -> f64 {
+    pub(crate) fn cpu_us_per_op(&self) -> f64 {
         self.cpu_ns as f64 / 1e3 / self.ops.max(1) as f64
     }
 
     /// Parses a result line; `None` for any other line.
-    pub fn parse(line: &str) -> Option<Result<Measurement, String>> {
+    pub(crate) fn parse(line: &str) -> Option<Result<Measurement, String>> {
         let rest = line.trim().strip_prefix("RESULT ")?;
         Some(parse_fields(rest))
     }

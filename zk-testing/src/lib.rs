@@ -55,8 +55,6 @@
 //!   mode (and for an ensemble, until one server leads), and `conf` proves the answer came from
 //!   the server the kit started.
 
-#![warn(missing_docs)]
-
 mod cluster;
 mod config;
 mod error;

@@ -1,8 +1,8 @@
 //! The client libraries measured in Rust, behind one small trait so the phase
 //! runner is the same code for both (and monomorphised for each).
 
-pub mod zk_core;
-pub mod zookeeper_client;
+pub(crate) mod zk_core;
+pub(crate) mod zookeeper_client;
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use crate::workload::Op;
 
 /// What the runner asks of a client for one path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// A measured operation.
     Op(Op),
     /// Create a persistent node with the payload unless it exists (setup).
@@ -22,7 +22,7 @@ pub enum Action {
 
 /// One connected client of a library under test. Its futures are `Send`, so the
 /// whole client runs as a spawned task, as application code usually does.
-pub trait Target: Sized + Send + Sync + 'static {
+pub(crate) trait Target: Sized + Send + Sync + 'static {
     /// The name in result lines.
     const NAME: &'static str;
 

@@ -8,7 +8,7 @@ use super::{Action, Target};
 use crate::workload::Op;
 
 /// A zk-core session with the open ACL every create uses.
-pub struct ZkCore {
+pub(crate) struct ZkCore {
     session: Session,
     acl: [Acl; 1],
 }

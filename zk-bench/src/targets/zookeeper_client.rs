@@ -8,7 +8,7 @@ use super::{Action, Target};
 use crate::workload::Op;
 
 /// A zookeeper-client session.
-pub struct ZookeeperClient {
+pub(crate) struct ZookeeperClient {
     client: zk::Client,
 }
 

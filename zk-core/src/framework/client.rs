@@ -232,7 +232,7 @@ pub(crate) struct WeakClient {
 
 impl WeakClient {
     /// The client, if it is still alive and open.
-    pub fn upgrade(&self) -> Option<Client> {
+    pub(crate) fn upgrade(&self) -> Option<Client> {
         let inner = self.inner.upgrade()?;
         (!inner.closed.load(Ordering::Acquire)).then_some(Client { inner })
     }

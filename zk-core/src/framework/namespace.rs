@@ -17,14 +17,14 @@ pub(crate) struct Namespace {
 }
 
 impl Namespace {
-    pub fn new(ns: Option<String>) -> Self {
+    pub(crate) fn new(ns: Option<String>) -> Self {
         let prefix = ns.map(|n| format!("/{n}"));
         let ready = AtomicBool::new(prefix.is_none());
         Namespace { prefix, ready }
     }
 
     /// Checks a client path and returns the path the session sees.
-    pub fn apply(&self, client_path: &str, sequential: bool) -> Result<String> {
+    pub(crate) fn apply(&self, client_path: &str, sequential: bool) -> Result<String> {
         path::validate_path(client_path, sequential)?;
         Ok(match &self.prefix {
             None => client_path.to_string(),
@@ -34,12 +34,12 @@ impl Namespace {
     }
 
     /// The length of the prefix (0 without a namespace).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.prefix.as_ref().map_or(0, String::len)
     }
 
     /// Turns a session path back into a client path.
-    pub fn strip(&self, session_path: &str) -> String {
+    pub(crate) fn strip(&self, session_path: &str) -> String {
         match &self.prefix {
             None => session_path.to_string(),
             Some(p) => match session_path.strip_prefix(p.as_str()) {
@@ -51,7 +51,7 @@ impl Namespace {
     }
 
     /// An error with the path it names turned back into a client path.
-    pub fn strip_error(&self, e: Error) -> Error {
+    pub(crate) fn strip_error(&self, e: Error) -> Error {
         match e {
             Error::Server {
                 code,
@@ -65,7 +65,7 @@ impl Namespace {
     }
 
     /// Creates the namespace node (and its parents) once per client.
-    pub async fn ensure(&self, session: &Session) -> Result<()> {
+    pub(crate) async fn ensure(&self, session: &Session) -> Result<()> {
         if self.ready.load(Ordering::Acquire) {
             return Ok(());
         }
@@ -77,7 +77,7 @@ impl Namespace {
     }
 
     /// Forgets that the namespace exists, so the next operation checks again.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         if self.prefix.is_some() {
             self.ready.store(false, Ordering::Release);
         }

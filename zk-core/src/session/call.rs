@@ -119,7 +119,7 @@ pub(crate) struct Completer(Option<Arc<Call>>);
 
 impl Completer {
     /// The encoded frame, length prefix included.
-    pub fn frame(&self) -> &[u8] {
+    pub(super) fn frame(&self) -> &[u8] {
         match self.0.as_deref().map(|c| &c.frame) {
             Some(FrameBytes::Inline { len, buf }) => &buf[..*len],
             Some(FrameBytes::Heap(b)) => b,
@@ -128,7 +128,7 @@ impl Completer {
     }
 
     /// Hands the caller its result and wakes it.
-    pub fn complete(mut self, result: Result<Reply, Error>) {
+    pub(super) fn complete(mut self, result: Result<Reply, Error>) {
         if let Some(call) = self.0.take() {
             let waker = {
                 let mut slot = call.slot();

@@ -18,7 +18,7 @@ pub(crate) struct HostRotation {
 
 impl HostRotation {
     /// A rotation over `hosts` in a random order.
-    pub fn new(mut hosts: Vec<HostAddr>) -> Self {
+    pub(super) fn new(mut hosts: Vec<HostAddr>) -> Self {
         hosts.shuffle(&mut rand::rng());
         HostRotation {
             hosts,
@@ -28,12 +28,12 @@ impl HostRotation {
     }
 
     /// How many hosts there are.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.hosts.len()
     }
 
     /// The next host to try.
-    pub fn next_host(&mut self) -> HostAddr {
+    pub(super) fn next_host(&mut self) -> HostAddr {
         let h = self.hosts[self.next % self.hosts.len()].clone();
         self.next = (self.next + 1) % self.hosts.len();
         h
@@ -41,13 +41,13 @@ impl HostRotation {
 
     /// Records a failed attempt; returns true when every host has failed once since
     /// the last success, which is when the caller should pause before going on.
-    pub fn failed(&mut self) -> bool {
+    pub(super) fn failed(&mut self) -> bool {
         self.failed_in_a_row += 1;
         self.failed_in_a_row.is_multiple_of(self.hosts.len())
     }
 
     /// Records a successful connection.
-    pub fn connected(&mut self) {
+    pub(super) fn connected(&mut self) {
         self.failed_in_a_row = 0;
     }
 }

@@ -67,7 +67,7 @@ pub(crate) enum Command {
 
 impl Command {
     /// Fails the command with `err` without sending it.
-    pub fn fail(self, err: Error) {
+    pub(super) fn fail(self, err: Error) {
         match self {
             Command::Request(p) => p.call.complete(Err(err)),
             Command::Auth { reply, .. } => {

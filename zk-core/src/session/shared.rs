@@ -20,7 +20,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new(requested_timeout: Duration) -> Self {
+    pub(super) fn new(requested_timeout: Duration) -> Self {
         Shared {
             state: watch::Sender::new(SessionState::Connecting),
             session_id: AtomicI64::new(0),
@@ -31,59 +31,59 @@ impl Shared {
         }
     }
 
-    pub fn state(&self) -> SessionState {
+    pub(super) fn state(&self) -> SessionState {
         *self.state.borrow()
     }
 
-    pub fn watch_state(&self) -> watch::Receiver<SessionState> {
+    pub(super) fn watch_state(&self) -> watch::Receiver<SessionState> {
         self.state.subscribe()
     }
 
-    pub fn set_state(&self, s: SessionState) {
+    pub(super) fn set_state(&self, s: SessionState) {
         self.state.send_replace(s);
     }
 
-    pub fn session_id(&self) -> i64 {
+    pub(super) fn session_id(&self) -> i64 {
         self.session_id.load(Ordering::Acquire)
     }
 
-    pub fn password(&self) -> Bytes {
+    pub(super) fn password(&self) -> Bytes {
         lock(&self.password).clone()
     }
 
-    pub fn set_session(&self, id: i64, password: Bytes, timeout: Duration) {
+    pub(super) fn set_session(&self, id: i64, password: Bytes, timeout: Duration) {
         *lock(&self.password) = password;
         self.negotiated_timeout_ms
             .store(timeout.as_millis() as u64, Ordering::Release);
         self.session_id.store(id, Ordering::Release);
     }
 
-    pub fn negotiated_timeout(&self) -> Duration {
+    pub(super) fn negotiated_timeout(&self) -> Duration {
         Duration::from_millis(self.negotiated_timeout_ms.load(Ordering::Acquire))
     }
 
-    pub fn last_zxid(&self) -> i64 {
+    pub(super) fn last_zxid(&self) -> i64 {
         self.last_zxid.load(Ordering::Acquire)
     }
 
-    pub fn set_last_zxid(&self, zxid: i64) {
+    pub(super) fn set_last_zxid(&self, zxid: i64) {
         self.last_zxid.store(zxid, Ordering::Release);
     }
 
     /// A new listener; it sees every event from now on.
-    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<SessionEvent> {
+    pub(super) fn subscribe(&self) -> mpsc::UnboundedReceiver<SessionEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
         lock(&self.listeners).push(tx);
         rx
     }
 
     /// Ends every listener's stream; called after the terminal event.
-    pub fn close_listeners(&self) {
+    pub(super) fn close_listeners(&self) {
         lock(&self.listeners).clear();
     }
 
     /// Sends `event` to every listener still listening.
-    pub fn emit(&self, event: SessionEvent) {
+    pub(super) fn emit(&self, event: SessionEvent) {
         tracing::info!(
             session_id = format_args!("{:#x}", self.session_id()),
             ?event,

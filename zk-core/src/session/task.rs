@@ -96,7 +96,7 @@ pub(crate) struct SessionTask {
 }
 
 impl SessionTask {
-    pub fn new(
+    pub(super) fn new(
         config: Arc<SessionConfig>,
         shared: Arc<Shared>,
         rx: mpsc::UnboundedReceiver<Command>,
@@ -126,7 +126,7 @@ impl SessionTask {
     }
 
     /// Runs the session until it expires, fails authentication or is closed.
-    pub async fn run(mut self) {
+    pub(super) async fn run(mut self) {
         let mut first = true;
         let terminal = loop {
             if !first {

@@ -1,6 +1,6 @@
 //! Watches: one-shot data, exists and child watches delivered as futures, and
 //! persistent (recursive) watches delivered as streams. The session task owns the
-//! [`registry`]; callers hold an [`OneshotWatch`] or a [`PersistentWatch`].
+//! registry (`registry.rs`); callers hold an [`OneshotWatch`] or a [`PersistentWatch`].
 
 mod event;
 pub(crate) mod registry;

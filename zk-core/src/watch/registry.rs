@@ -60,7 +60,7 @@ pub(crate) struct WatchPaths {
 }
 
 impl WatchPaths {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.data.is_empty()
             && self.exist.is_empty()
             && self.child.is_empty()
@@ -82,7 +82,7 @@ pub(crate) struct WatchRegistry {
 impl WatchRegistry {
     /// Adds a watch after its operation succeeded, or (for exists) found no node.
     /// `node_exists` is false only for an exists call answered with NoNode.
-    pub fn register(&mut self, reg: WatchRegistration, node_exists: bool) {
+    pub(crate) fn register(&mut self, reg: WatchRegistration, node_exists: bool) {
         let WatchRegistration { kind, path, sink } = reg;
         match (kind, sink) {
             (WatchKind::Data, WatchSink::Once(tx)) => self.data.entry(path).or_default().push(tx),
@@ -111,7 +111,7 @@ impl WatchRegistry {
     }
 
     /// Delivers a notification for `path` (client path) to every watch it triggers.
-    pub fn dispatch(&mut self, event_type: EventType, state: KeeperState, path: &str) {
+    pub(crate) fn dispatch(&mut self, event_type: EventType, state: KeeperState, path: &str) {
         let event = WatchedEvent {
             event_type,
             keeper_state: state,
@@ -151,7 +151,7 @@ impl WatchRegistry {
 
     /// Removes local watches for `path` of the given kinds; used by removeWatches.
     /// Each removed one-shot watch gets `event_type` (DataWatchRemoved/ChildWatchRemoved).
-    pub fn remove(&mut self, path: &str, data: bool, child: bool, persistent: bool) {
+    pub(crate) fn remove(&mut self, path: &str, data: bool, child: bool, persistent: bool) {
         let state = KeeperState::SyncConnected;
         let end = |tx: oneshot::Sender<WatchedEvent>, t: EventType| {
             let _ = tx.send(WatchedEvent {
@@ -196,7 +196,7 @@ impl WatchRegistry {
 
     /// The watches still wanted, for re-registration after a reconnect. Watches
     /// whose receiver was dropped are forgotten here rather than re-registered.
-    pub fn live_paths(&mut self) -> WatchPaths {
+    pub(crate) fn live_paths(&mut self) -> WatchPaths {
         fn once(t: &mut HashMap<String, Once>) -> Vec<String> {
             t.retain(|_, v| {
                 v.retain(|tx| !tx.is_closed());
@@ -221,7 +221,7 @@ impl WatchRegistry {
     }
 
     /// Ends every watch with a session-level event (`Expired`, `Closed` or `AuthFailed`).
-    pub fn end_all(&mut self, state: KeeperState) {
+    pub(crate) fn end_all(&mut self, state: KeeperState) {
         for table in [&mut self.data, &mut self.exist, &mut self.child] {
             for (path, waiters) in table.drain() {
                 for tx in waiters {

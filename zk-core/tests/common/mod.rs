@@ -12,33 +12,33 @@ use zk_core::{Acl, Code, CreateMode, Error, Session, SessionConfig, SessionEvent
 use zk_testing::{RunningServer, SharedServer, TestingServer};
 
 /// The bound on any single wait that should be quick on a healthy machine.
-pub const DEADLINE: Duration = Duration::from_secs(20);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(20);
 
 /// The session timeout most tests use: long enough not to expire on a busy machine,
 /// short enough that a reconnect is quick.
-pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The server the tests of one binary share.
 static SHARED: SharedServer = SharedServer::new();
 
 /// The standalone server (zk-testing's defaults) this binary's tests share, started by the
 /// first: for tests that leave it alone and keep to paths of their own.
-pub async fn server() -> &'static RunningServer {
+pub(crate) async fn server() -> &'static RunningServer {
     SHARED.get().await.expect("ZooKeeper starts")
 }
 
 /// A standalone server of the test's own, for a test that stops, restarts or pauses it.
-pub async fn own_server() -> TestingServer {
+pub(crate) async fn own_server() -> TestingServer {
     TestingServer::start().await.expect("ZooKeeper starts")
 }
 
 /// The ACL that lets anyone do anything (`world:anyone`, all permissions).
-pub fn open() -> Vec<Acl> {
+pub(crate) fn open() -> Vec<Acl> {
     vec![Acl::open_unsafe()]
 }
 
 /// The server's error code of `e`, `None` for a local error.
-pub fn server_code(e: &Error) -> Option<Code> {
+pub(crate) fn server_code(e: &Error) -> Option<Code> {
     match e {
         Error::Server { code, .. } => Some(*code),
         _ => None,
@@ -46,7 +46,7 @@ pub fn server_code(e: &Error) -> Option<Code> {
 }
 
 /// Sends the crate's tracing to the test output when `RUST_LOG` asks for it.
-pub fn init_tracing() {
+pub(crate) fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -54,7 +54,7 @@ pub fn init_tracing() {
 }
 
 /// Awaits `fut`, failing the test with `what` if it takes longer than `limit`.
-pub async fn within<T>(limit: Duration, what: &str, fut: impl Future<Output = T>) -> T {
+pub(crate) async fn within<T>(limit: Duration, what: &str, fut: impl Future<Output = T>) -> T {
     match tokio::time::timeout(limit, fut).await {
         Ok(v) => v,
         Err(_) => panic!("timed out after {limit:?} waiting for {what}"),
@@ -62,12 +62,12 @@ pub async fn within<T>(limit: Duration, what: &str, fut: impl Future<Output = T>
 }
 
 /// Awaits `fut` within [`DEADLINE`].
-pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
+pub(crate) async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
     within(DEADLINE, what, fut).await
 }
 
 /// A session on `connect_string` with `timeout`, connected.
-pub async fn connect_with(connect_string: &str, timeout: Duration) -> Session {
+pub(crate) async fn connect_with(connect_string: &str, timeout: Duration) -> Session {
     init_tracing();
     let session = Session::connect(connect_string, timeout).expect("valid connect string");
     session
@@ -78,13 +78,13 @@ pub async fn connect_with(connect_string: &str, timeout: Duration) -> Session {
 }
 
 /// A session on `connect_string` with [`SESSION_TIMEOUT`], connected.
-pub async fn connect(connect_string: &str) -> Session {
+pub(crate) async fn connect(connect_string: &str) -> Session {
     connect_with(connect_string, SESSION_TIMEOUT).await
 }
 
 /// A session started from `config` with its event stream, connected (the first
 /// SyncConnected already taken from the stream).
-pub async fn start_with_events(config: SessionConfig) -> (Session, SessionEvents) {
+pub(crate) async fn start_with_events(config: SessionConfig) -> (Session, SessionEvents) {
     let (session, mut events) = Session::start_with_events(config);
     match next_event(&mut events).await {
         SessionEvent::SyncConnected => {}
@@ -94,7 +94,7 @@ pub async fn start_with_events(config: SessionConfig) -> (Session, SessionEvents
 }
 
 /// A config for `connect_string` with `timeout` and otherwise defaults.
-pub fn config(connect_string: &str, timeout: Duration) -> SessionConfig {
+pub(crate) fn config(connect_string: &str, timeout: Duration) -> SessionConfig {
     init_tracing();
     SessionConfig::new(
         connect_string.parse().expect("valid connect string"),
@@ -103,7 +103,7 @@ pub fn config(connect_string: &str, timeout: Duration) -> SessionConfig {
 }
 
 /// The next session event, within [`DEADLINE`].
-pub async fn next_event(events: &mut SessionEvents) -> SessionEvent {
+pub(crate) async fn next_event(events: &mut SessionEvents) -> SessionEvent {
     bounded("the next session event", events.next())
         .await
         .expect("the session event stream ended early")
@@ -111,7 +111,7 @@ pub async fn next_event(events: &mut SessionEvents) -> SessionEvent {
 
 /// Skips events until one matches `pred`, within `limit`; returns it and the ones
 /// skipped before it.
-pub async fn wait_event(
+pub(crate) async fn wait_event(
     events: &mut SessionEvents,
     limit: Duration,
     what: &str,
@@ -131,7 +131,7 @@ pub async fn wait_event(
 }
 
 /// A unique absolute path for one test: `/<name>-<random>`.
-pub fn unique(name: &str) -> String {
+pub(crate) fn unique(name: &str) -> String {
     format!(
         "/{name}-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
@@ -139,7 +139,7 @@ pub fn unique(name: &str) -> String {
 }
 
 /// Creates a persistent node with open ACLs and `data`; returns its path.
-pub async fn mk(session: &Session, path: &str, data: &[u8]) -> String {
+pub(crate) async fn mk(session: &Session, path: &str, data: &[u8]) -> String {
     bounded(
         "create",
         session.create(path, data, &[Acl::open_unsafe()], CreateMode::Persistent),
@@ -151,6 +151,6 @@ pub async fn mk(session: &Session, path: &str, data: &[u8]) -> String {
 
 /// Whether `haystack` lists the session id in the hex form ZooKeeper prints
 /// (`0x...` without leading zeros).
-pub fn mentions_session(haystack: &str, session_id: i64) -> bool {
+pub(crate) fn mentions_session(haystack: &str, session_id: i64) -> bool {
     haystack.contains(&format!("0x{session_id:x}"))
 }

@@ -16,18 +16,18 @@ use zk_testing::{ServerConfig, TestingServer};
 
 /// The servers' tick: short, so that short session timeouts are allowed and expiry
 /// is detected within a tenth of a second.
-pub const TICK: Duration = Duration::from_millis(100);
+pub(crate) const TICK: Duration = Duration::from_millis(100);
 /// The session timeout most tests ask for.
-pub const SESSION_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long an operation waits for a connection in most tests.
-pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// A generous bound for anything that should happen "soon".
-pub const SOON: Duration = Duration::from_secs(15);
+pub(crate) const SOON: Duration = Duration::from_secs(15);
 /// How long a sequence must stay quiet after its last expected state.
-pub const GRACE: Duration = Duration::from_millis(700);
+pub(crate) const GRACE: Duration = Duration::from_millis(700);
 
 /// Sends `tracing` output to the test's captured output when `RUST_LOG` is set.
-pub fn init_tracing() {
+pub(crate) fn init_tracing() {
     if std::env::var_os("RUST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -37,7 +37,7 @@ pub fn init_tracing() {
 }
 
 /// A server with a short tick whose session limits allow timeouts from 2 ticks to a minute.
-pub async fn server() -> TestingServer {
+pub(crate) async fn server() -> TestingServer {
     init_tracing();
     TestingServer::start_with(server_config())
         .await
@@ -45,7 +45,7 @@ pub async fn server() -> TestingServer {
 }
 
 /// The configuration of [`server`].
-pub fn server_config() -> ServerConfig {
+pub(crate) fn server_config() -> ServerConfig {
     init_tracing();
     ServerConfig::builder()
         .tick_time(TICK)
@@ -55,7 +55,7 @@ pub fn server_config() -> ServerConfig {
 }
 
 /// A builder for `connect`, with this suite's short timeouts and a quick retry policy.
-pub fn builder(connect: &str) -> ClientBuilder {
+pub(crate) fn builder(connect: &str) -> ClientBuilder {
     Client::builder()
         .connect_string(connect)
         .session_timeout(SESSION_TIMEOUT)
@@ -64,7 +64,7 @@ pub fn builder(connect: &str) -> ClientBuilder {
 }
 
 /// Builds `b` and waits until it is connected.
-pub async fn connect(b: ClientBuilder) -> Client {
+pub(crate) async fn connect(b: ClientBuilder) -> Client {
     let client = b.build().expect("valid client settings");
     client
         .block_until_connected(SOON)
@@ -74,19 +74,19 @@ pub async fn connect(b: ClientBuilder) -> Client {
 }
 
 /// A connected client for `connect` with [`builder`]'s settings.
-pub async fn client(connect_string: &str) -> Client {
+pub(crate) async fn client(connect_string: &str) -> Client {
     connect(builder(connect_string)).await
 }
 
 /// Records a client's connection states and checks them against an exact sequence.
-pub struct States {
+pub(crate) struct States {
     rx: ConnectionStates,
     seen: Vec<(ConnectionState, Instant)>,
 }
 
 impl States {
     /// Starts recording `client`'s states from now on.
-    pub fn of(client: &Client) -> States {
+    pub(crate) fn of(client: &Client) -> States {
         States {
             rx: client.connection_states(),
             seen: Vec::new(),
@@ -94,7 +94,7 @@ impl States {
     }
 
     /// Waits for the next state, which must be `expected`, and returns when it arrived.
-    pub async fn expect(&mut self, expected: ConnectionState, within: Duration) -> Instant {
+    pub(crate) async fn expect(&mut self, expected: ConnectionState, within: Duration) -> Instant {
         match timeout(within, self.rx.next()).await {
             Ok(Some(s)) => {
                 let at = Instant::now();
@@ -119,14 +119,14 @@ impl States {
     }
 
     /// Waits for each state of `expected` in order.
-    pub async fn expect_seq(&mut self, expected: &[ConnectionState], each_within: Duration) {
+    pub(crate) async fn expect_seq(&mut self, expected: &[ConnectionState], each_within: Duration) {
         for s in expected {
             self.expect(*s, each_within).await;
         }
     }
 
     /// Asserts that no state arrives for `grace`.
-    pub async fn expect_quiet(&mut self, grace: Duration) {
+    pub(crate) async fn expect_quiet(&mut self, grace: Duration) {
         if let Ok(next) = timeout(grace, self.rx.next()).await {
             panic!(
                 "unexpected {next:?} after the expected sequence {:?}",
@@ -136,7 +136,7 @@ impl States {
     }
 
     /// Whether the stream has ended, waiting up to `within` for that.
-    pub async fn ended_within(&mut self, within: Duration) -> bool {
+    pub(crate) async fn ended_within(&mut self, within: Duration) -> bool {
         loop {
             match timeout(within, self.rx.next()).await {
                 Ok(None) => return true,
@@ -147,14 +147,14 @@ impl States {
     }
 
     /// The states recorded so far.
-    pub fn history(&self) -> Vec<ConnectionState> {
+    pub(crate) fn history(&self) -> Vec<ConnectionState> {
         self.seen.iter().map(|(s, _)| *s).collect()
     }
 }
 
 /// Waits, up to `within`, until `path` does not exist as `observer` sees it. Waits on
 /// exists watches, not on a timer.
-pub async fn wait_gone(observer: &Client, path: &str, within: Duration) {
+pub(crate) async fn wait_gone(observer: &Client, path: &str, within: Duration) {
     let wait = async {
         loop {
             let (stat, changed) = observer
@@ -174,7 +174,7 @@ pub async fn wait_gone(observer: &Client, path: &str, within: Duration) {
 }
 
 /// Waits, up to `within`, until `path` exists as `observer` sees it.
-pub async fn wait_exists(observer: &Client, path: &str, within: Duration) {
+pub(crate) async fn wait_exists(observer: &Client, path: &str, within: Duration) {
     let wait = async {
         loop {
             let (stat, changed) = observer
@@ -194,7 +194,7 @@ pub async fn wait_exists(observer: &Client, path: &str, within: Duration) {
 }
 
 /// Runs `fut` with a deadline, failing the test with `what` if it passes.
-pub async fn within<T>(
+pub(crate) async fn within<T>(
     d: Duration,
     what: &str,
     fut: impl std::future::IntoFuture<Output = T>,
@@ -206,7 +206,7 @@ pub async fn within<T>(
 
 /// What a [`CountingPolicy`] saw.
 #[derive(Debug, Default)]
-pub struct Counts {
+pub(crate) struct Counts {
     /// Failed attempts shown to the policy (`allows_error` calls).
     pub failures: AtomicU32,
     /// Retries the policy granted.
@@ -216,26 +216,26 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn failures(&self) -> u32 {
+    pub(crate) fn failures(&self) -> u32 {
         self.failures.load(Ordering::SeqCst)
     }
-    pub fn retries(&self) -> u32 {
+    pub(crate) fn retries(&self) -> u32 {
         self.retries.load(Ordering::SeqCst)
     }
-    pub fn stops(&self) -> u32 {
+    pub(crate) fn stops(&self) -> u32 {
         self.stops.load(Ordering::SeqCst)
     }
 }
 
 /// A retry policy that counts what the retry loop asks it and lets `inner` decide.
 #[derive(Debug)]
-pub struct CountingPolicy<P> {
+pub(crate) struct CountingPolicy<P> {
     pub inner: P,
     pub counts: Arc<Counts>,
 }
 
 impl<P: RetryPolicy> CountingPolicy<P> {
-    pub fn new(inner: P) -> (Self, Arc<Counts>) {
+    pub(crate) fn new(inner: P) -> (Self, Arc<Counts>) {
         let counts = Arc::new(Counts::default());
         (
             CountingPolicy {
@@ -264,7 +264,7 @@ impl<P: RetryPolicy> RetryPolicy for CountingPolicy<P> {
 }
 
 /// A unique path under `/` for one test.
-pub fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     format!("/{prefix}-{}", uuid_like())
 }
 

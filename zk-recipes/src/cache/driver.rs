@@ -45,7 +45,7 @@ impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<
     /// Subscribes to `client`'s states (and keeps the client, to ask whether it is
     /// connected); call it before the first read so that no state change after that
     /// read is missed.
-    pub fn new(client: &Client) -> Self {
+    pub(super) fn new(client: &Client) -> Self {
         let connected = !matches!(
             client.state(),
             Some(ConnectionState::Suspended | ConnectionState::Lost)
@@ -60,7 +60,7 @@ impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<
     }
 
     /// Waits for the next step; connection states come first when several are ready.
-    pub async fn next(&mut self) -> Step<K> {
+    pub(super) async fn next(&mut self) -> Step<K> {
         tokio::select! {
             biased;
             s = self.states.next() => match s {
@@ -76,14 +76,14 @@ impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<
     }
 
     /// A watch that already resolved, to handle in the same turn.
-    pub fn ready(&mut self) -> Option<Fired<K>> {
+    pub(super) fn ready(&mut self) -> Option<Fired<K>> {
         self.watches.ready()
     }
 
     /// What every cache does on a state change: SUSPENDED and LOST mark the
     /// connection down (LOST also forgets the lost session's watches and owes a full
     /// re-read); RECONNECTED owes a full re-read.
-    pub fn note_state(&mut self, state: ConnectionState) {
+    pub(super) fn note_state(&mut self, state: ConnectionState) {
         match state {
             ConnectionState::Suspended => self.connected = false,
             ConnectionState::Lost => {
@@ -101,7 +101,7 @@ impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<
 
     /// The event of a fired watch if the cache should read now; `None` when it is
     /// left to a full re-read (the watch's session ended, or the connection is down).
-    pub fn take_event(&mut self, fired: Fired<K>) -> Option<(K, WatchedEvent)> {
+    pub(super) fn take_event(&mut self, fired: Fired<K>) -> Option<(K, WatchedEvent)> {
         let Fired {
             key,
             result,
@@ -127,7 +127,7 @@ impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<
     }
 
     /// Whether a full re-read is owed and can be made now.
-    pub fn should_resync(&self) -> bool {
+    pub(super) fn should_resync(&self) -> bool {
         self.resync.is_needed() && self.connected && self.client.is_connected()
     }
 }

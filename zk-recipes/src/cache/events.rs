@@ -34,13 +34,13 @@ pub(crate) struct EventHub<E> {
 }
 
 impl<E: Clone> EventHub<E> {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         EventHub {
             senders: Mutex::new(Some(Vec::new())),
         }
     }
 
-    pub fn subscribe(&self) -> CacheEvents<E> {
+    pub(super) fn subscribe(&self) -> CacheEvents<E> {
         let (tx, rx) = mpsc::unbounded_channel();
         if let Some(senders) = lock(&self.senders).as_mut() {
             senders.push(tx);
@@ -49,14 +49,14 @@ impl<E: Clone> EventHub<E> {
     }
 
     /// Sends `event` to every live subscriber; forgets those that went away.
-    pub fn emit(&self, event: E) {
+    pub(super) fn emit(&self, event: E) {
         if let Some(senders) = lock(&self.senders).as_mut() {
             senders.retain(|tx| tx.send(event.clone()).is_ok());
         }
     }
 
     /// Ends every subscriber's stream; nothing is sent afterwards.
-    pub fn close(&self) {
+    pub(super) fn close(&self) {
         lock(&self.senders).take();
     }
 }

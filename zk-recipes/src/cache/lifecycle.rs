@@ -36,7 +36,7 @@ pub(crate) struct StartGuard<'a> {
 }
 
 impl Lifecycle {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Lifecycle {
             phase: Mutex::new(Phase::Latent),
             task: Mutex::new(None),
@@ -44,7 +44,7 @@ impl Lifecycle {
     }
 
     /// Moves from unstarted to starting, or says why not.
-    pub fn begin_start(&self) -> Result<StartGuard<'_>, CacheError> {
+    pub(super) fn begin_start(&self) -> Result<StartGuard<'_>, CacheError> {
         let mut phase = lock(&self.phase);
         match *phase {
             Phase::Latent => {
@@ -60,7 +60,7 @@ impl Lifecycle {
     }
 
     /// Marks the cache closed; returns false if it already was.
-    pub fn close(&self) -> bool {
+    pub(super) fn close(&self) -> bool {
         let mut phase = lock(&self.phase);
         let was_open = *phase != Phase::Closed;
         *phase = Phase::Closed;
@@ -70,14 +70,14 @@ impl Lifecycle {
     /// What every cache's `close()` does, in this order: mark the cache closed (so a
     /// `start()` still running spawns nothing), end its event streams (so nothing is
     /// sent after close), then stop its task and wait until it is gone.
-    pub async fn shut_down<E: Clone>(&self, hub: &EventHub<E>) {
+    pub(super) async fn shut_down<E: Clone>(&self, hub: &EventHub<E>) {
         self.close();
         hub.close();
         self.stop_task().await;
     }
 
     /// Aborts the background task and waits until it is gone.
-    pub async fn stop_task(&self) {
+    pub(super) async fn stop_task(&self) {
         let task = lock(&self.task).take();
         if let Some(task) = task {
             task.abort();
@@ -88,7 +88,7 @@ impl Lifecycle {
     }
 
     /// Whether the background task is running.
-    pub fn is_running(&self) -> bool {
+    pub(super) fn is_running(&self) -> bool {
         lock(&self.task).as_ref().is_some_and(|t| !t.is_finished())
     }
 }
@@ -96,7 +96,7 @@ impl Lifecycle {
 impl StartGuard<'_> {
     /// Spawns the background task and marks the cache started, unless the cache was
     /// closed while starting (then the task is not spawned).
-    pub fn commit<F>(mut self, task: F) -> Result<(), CacheError>
+    pub(super) fn commit<F>(mut self, task: F) -> Result<(), CacheError>
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {

@@ -17,7 +17,7 @@ pub(crate) struct Resync {
 }
 
 impl Resync {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Resync {
             needed: false,
             retry_at: None,
@@ -26,30 +26,30 @@ impl Resync {
     }
 
     /// A full re-read is owed.
-    pub fn mark(&mut self) {
+    pub(super) fn mark(&mut self) {
         self.needed = true;
     }
 
-    pub fn is_needed(&self) -> bool {
+    pub(super) fn is_needed(&self) -> bool {
         self.needed
     }
 
     /// The re-read failed: try again later (sooner if the connection comes back).
-    pub fn failed(&mut self) {
+    pub(super) fn failed(&mut self) {
         self.needed = true;
         self.retry_at = Some(Instant::now() + backoff::CACHE_RESYNC.delay_for(self.failures));
         self.failures = self.failures.saturating_add(1);
     }
 
     /// The re-read succeeded.
-    pub fn done(&mut self) {
+    pub(super) fn done(&mut self) {
         self.needed = false;
         self.retry_at = None;
         self.failures = 0;
     }
 
     /// Resolves when a retry is due; never while none is scheduled.
-    pub async fn due(&self) {
+    pub(super) async fn due(&self) {
         match self.retry_at {
             Some(at) => tokio::time::sleep_until(at).await,
             None => std::future::pending().await,
@@ -57,7 +57,7 @@ impl Resync {
     }
 
     /// Called when [`Resync::due`] resolved: the retry is now being made.
-    pub fn take_due(&mut self) {
+    pub(super) fn take_due(&mut self) {
         self.retry_at = None;
     }
 }

@@ -48,7 +48,7 @@ impl<K> std::fmt::Debug for WatchSet<K> {
 }
 
 impl<K: Eq + Hash + Clone + Send + 'static> WatchSet<K> {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         WatchSet {
             live: HashMap::new(),
             next_id: 0,
@@ -57,12 +57,12 @@ impl<K: Eq + Hash + Clone + Send + 'static> WatchSet<K> {
     }
 
     /// Whether a watch for `key` is pending.
-    pub fn is_live(&self, key: &K) -> bool {
+    pub(super) fn is_live(&self, key: &K) -> bool {
         self.live.contains_key(key)
     }
 
     /// Holds `watcher` as the pending watch for `key`.
-    pub fn add(&mut self, key: K, watcher: Watcher) {
+    pub(super) fn add(&mut self, key: K, watcher: Watcher) {
         self.next_id += 1;
         let id = self.next_id;
         self.live.insert(key.clone(), id);
@@ -73,7 +73,7 @@ impl<K: Eq + Hash + Clone + Send + 'static> WatchSet<K> {
     /// Reads `path`'s data and stat, and sets a data watch on it held under `key`,
     /// unless a watch for `key` is already pending (a second one would report every
     /// change twice).
-    pub async fn get_data(
+    pub(super) async fn get_data(
         &mut self,
         client: &Client,
         path: &str,
@@ -90,13 +90,13 @@ impl<K: Eq + Hash + Clone + Send + 'static> WatchSet<K> {
     /// Forgets every pending watch: after the session that held them ended, none of
     /// them will report a change again, so the next reads must set new ones. The old
     /// watches still resolve (with the session's end) later.
-    pub fn forget_all(&mut self) {
+    pub(super) fn forget_all(&mut self) {
         self.live.clear();
     }
 
     /// The next watch to resolve: a node event, or an error when its session ended.
     /// Never resolves while no watch is pending. Cancel-safe.
-    pub async fn next(&mut self) -> Fired<K> {
+    pub(super) async fn next(&mut self) -> Fired<K> {
         loop {
             if self.pending.is_empty() {
                 std::future::pending::<()>().await;
@@ -108,7 +108,7 @@ impl<K: Eq + Hash + Clone + Send + 'static> WatchSet<K> {
     }
 
     /// A watch that has already resolved, if any, without waiting.
-    pub fn ready(&mut self) -> Option<Fired<K>> {
+    pub(super) fn ready(&mut self) -> Option<Fired<K>> {
         match self.pending.next().now_or_never() {
             Some(Some(done)) => Some(self.settle(done)),
             _ => None,

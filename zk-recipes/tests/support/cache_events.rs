@@ -13,10 +13,10 @@ use super::wait::{next, take};
 
 /// `(kind, path, data)` of an event; connection events and `initialized` have an
 /// empty path and no data.
-pub type Summary = (&'static str, String, Option<Bytes>);
+pub(crate) type Summary = (&'static str, String, Option<Bytes>);
 
 /// A cache's event type, as its test file summarises it.
-pub trait Summarize: Debug {
+pub(crate) trait Summarize: Debug {
     /// The kind of the event a new node is reported with (`"added"`, `"created"`).
     const ADDED: &'static str;
 
@@ -25,23 +25,26 @@ pub trait Summarize: Debug {
 }
 
 /// The summary of a node event carrying `data`.
-pub fn ev(kind: &'static str, path: &str, data: &'static [u8]) -> Summary {
+pub(crate) fn ev(kind: &'static str, path: &str, data: &'static [u8]) -> Summary {
     (kind, path.to_string(), Some(Bytes::from_static(data)))
 }
 
 /// The summary of an event about no node (a connection state, `initialized`).
-pub fn conn(kind: &'static str) -> Summary {
+pub(crate) fn conn(kind: &'static str) -> Summary {
     (kind, String::new(), None)
 }
 
 /// The next `n` events of `events`, summarised.
-pub async fn next_summaries<E: Summarize>(events: &mut CacheEvents<E>, n: usize) -> Vec<Summary> {
+pub(crate) async fn next_summaries<E: Summarize>(
+    events: &mut CacheEvents<E>,
+    n: usize,
+) -> Vec<Summary> {
     take(events, n).await.iter().map(E::summary).collect()
 }
 
 /// Creates `<base>/zz-marker` holding `m` and asserts that the next event is its
 /// addition.
-pub async fn assert_quiet_until_marker<E: Summarize>(
+pub(crate) async fn assert_quiet_until_marker<E: Summarize>(
     client: &Client,
     base: &str,
     events: &mut CacheEvents<E>,

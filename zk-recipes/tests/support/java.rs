@@ -6,11 +6,11 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// Where Debian's packages put their jars.
-pub const JAVA_DIR: &str = "/usr/share/java";
+pub(crate) const JAVA_DIR: &str = "/usr/share/java";
 
 /// One helper program: `tests/java/<class>.java`, compiled on first use, once per test
 /// binary, into `target/tmp/java/<class>`. Declare it as a `static`.
-pub struct JavaHelper {
+pub(crate) struct JavaHelper {
     class: &'static str,
     jars: &'static [&'static str],
     setup_hint: &'static str,
@@ -20,7 +20,7 @@ pub struct JavaHelper {
 impl JavaHelper {
     /// The helper `class`, which needs `jars` (names in [`JAVA_DIR`]); `setup_hint`
     /// says how to install what is missing.
-    pub const fn new(
+    pub(crate) const fn new(
         class: &'static str,
         jars: &'static [&'static str],
         setup_hint: &'static str,
@@ -34,19 +34,19 @@ impl JavaHelper {
     }
 
     /// The main class to run.
-    pub fn class(&self) -> &'static str {
+    pub(crate) fn class(&self) -> &'static str {
         self.class
     }
 
     /// How to install what the helper needs, for failure messages.
-    pub fn setup_hint(&self) -> &'static str {
+    pub(crate) fn setup_hint(&self) -> &'static str {
         self.setup_hint
     }
 
     /// The class path that runs the helper (its classes, its jars, and `slf4j-nop`
     /// when present, to keep the JVM quiet). Compiles the helper on the first call;
     /// fails the test, naming what to install, when a jar or `javac` is missing.
-    pub fn classpath(&self) -> &str {
+    pub(crate) fn classpath(&self) -> &str {
         self.classpath.get_or_init(|| self.compile())
     }
 

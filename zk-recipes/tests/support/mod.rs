@@ -11,12 +11,12 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
 
-pub mod cache_events;
-pub mod java;
-pub mod nodes;
-pub mod wait;
-pub mod zk;
+pub(crate) mod cache_events;
+pub(crate) mod java;
+pub(crate) mod nodes;
+pub(crate) mod wait;
+pub(crate) mod zk;
 
-pub use nodes::*;
-pub use wait::*;
-pub use zk::*;
+pub(crate) use nodes::*;
+pub(crate) use wait::*;
+pub(crate) use zk::*;

@@ -11,7 +11,7 @@ use zk_core::{AddWatchMode, Client, CreateMode, EventType, Stat};
 use super::wait::{DEADLINE, eventually};
 
 /// Creates `path` (and its parents) as a persistent node holding `data`.
-pub async fn create(client: &Client, path: &str, data: &[u8]) {
+pub(crate) async fn create(client: &Client, path: &str, data: &[u8]) {
     client
         .create(path, data)
         .create_parents()
@@ -20,7 +20,7 @@ pub async fn create(client: &Client, path: &str, data: &[u8]) {
 }
 
 /// Creates `path` as an ephemeral node of `client`'s session.
-pub async fn create_ephemeral(client: &Client, path: &str, data: &[u8]) {
+pub(crate) async fn create_ephemeral(client: &Client, path: &str, data: &[u8]) {
     client
         .create(path, data)
         .mode(CreateMode::Ephemeral)
@@ -29,19 +29,24 @@ pub async fn create_ephemeral(client: &Client, path: &str, data: &[u8]) {
 }
 
 /// A base path no other test uses: `/tests/<name>-<random>`.
-pub fn base(name: &str) -> String {
+pub(crate) fn base(name: &str) -> String {
     format!("/tests/{name}-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// The stat of `path` as `client` sees it, `None` if it does not exist.
-pub async fn stat_of(client: &Client, path: &str) -> Option<Stat> {
+pub(crate) async fn stat_of(client: &Client, path: &str) -> Option<Stat> {
     client.exists(path).await.expect("exists")
 }
 
 /// Waits until `observer` reads `path` as a node created after `before` was (another
 /// `czxid`: deleted and created again); returns its data and stat. `what` names the
 /// wait in the failure.
-pub async fn recreated(what: &str, observer: &Client, path: &str, before: &Stat) -> (Bytes, Stat) {
+pub(crate) async fn recreated(
+    what: &str,
+    observer: &Client,
+    path: &str,
+    before: &Stat,
+) -> (Bytes, Stat) {
     eventually(what, || async {
         match observer.get_data(path).await {
             Ok((data, stat)) if stat.czxid != before.czxid => Some((data, stat)),
@@ -52,7 +57,7 @@ pub async fn recreated(what: &str, observer: &Client, path: &str, before: &Stat)
 }
 
 /// Whether `name` is a protected sequential node name: `_c_<uuid>-<lock_name><10 digits>`.
-pub fn is_protected_sequential(name: &str, lock_name: &str) -> bool {
+pub(crate) fn is_protected_sequential(name: &str, lock_name: &str) -> bool {
     let Some(rest) = name.strip_prefix("_c_") else {
         return false;
     };
@@ -74,7 +79,7 @@ pub fn is_protected_sequential(name: &str, lock_name: &str) -> bool {
 }
 
 /// Counts NodeCreated events below a path, as an independent observer sees them.
-pub struct CreateCounter {
+pub(crate) struct CreateCounter {
     client: Client,
     root: String,
     stream: WatchStream,
@@ -83,7 +88,7 @@ pub struct CreateCounter {
 
 impl CreateCounter {
     /// Starts observing everything below `root` (which need not exist yet).
-    pub async fn start(client: &Client, root: &str) -> Self {
+    pub(crate) async fn start(client: &Client, root: &str) -> Self {
         let stream = client
             .watch(root, AddWatchMode::PersistentRecursive)
             .await
@@ -99,7 +104,7 @@ impl CreateCounter {
     /// Lets any duplicate create show up (a quiet window: a second create would follow
     /// the first within milliseconds), then writes a marker node and returns how many
     /// creates of `path` the observer saw before the marker.
-    pub async fn creates_of(&mut self, path: &str, quiet: Duration) -> usize {
+    pub(crate) async fn creates_of(&mut self, path: &str, quiet: Duration) -> usize {
         tokio::time::sleep(quiet).await;
         self.marker_seq += 1;
         let marker = format!("{}/zz-marker-{}", self.root, self.marker_seq);

@@ -11,10 +11,10 @@ use zk_core::ConnectionState;
 
 /// How long any awaited outcome may take before the test fails: generous, as the
 /// machine is small and shared.
-pub const DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
 
 /// The next item of `stream`, failing the test if none comes within [`DEADLINE`].
-pub async fn next<S>(stream: &mut S) -> S::Item
+pub(crate) async fn next<S>(stream: &mut S) -> S::Item
 where
     S: Stream + Unpin,
     S::Item: Debug,
@@ -27,7 +27,7 @@ where
 }
 
 /// The next `n` items of `stream`, each within [`DEADLINE`].
-pub async fn take<S>(stream: &mut S, n: usize) -> Vec<S::Item>
+pub(crate) async fn take<S>(stream: &mut S, n: usize) -> Vec<S::Item>
 where
     S: Stream + Unpin,
     S::Item: Debug,
@@ -40,7 +40,7 @@ where
 }
 
 /// Skips connection states until `want` comes (a client's `connection_states()`).
-pub async fn wait_for_state(
+pub(crate) async fn wait_for_state(
     states: &mut (impl Stream<Item = ConnectionState> + Unpin),
     want: ConnectionState,
 ) {
@@ -58,7 +58,7 @@ pub async fn wait_for_state(
 
 /// Polls `probe` every 50 ms until it returns `Some` (for conditions that need a round
 /// trip to the server).
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -74,7 +74,7 @@ where
 }
 
 /// Checks `cond` every 10 ms until it holds (for conditions on local state).
-pub async fn until(what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) async fn until(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + DEADLINE;
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");

@@ -7,16 +7,16 @@ use std::time::Duration;
 
 use zk_core::{Client, ConnectionStateErrorPolicy};
 use zk_retry::RetryNTimes;
-pub use zk_testing::{Proxy, RunningServer, SharedServer, TestingServer};
+pub(crate) use zk_testing::{Proxy, RunningServer, SharedServer, TestingServer};
 
 use super::wait::DEADLINE;
 
 /// The session timeout of the clients under test: short, so expiry tests are quick.
-pub const SESSION_TIMEOUT: Duration = Duration::from_secs(4);
+pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_secs(4);
 /// How long an operation waits for a connection before an attempt fails. With the
 /// retry policy of [`connect_with_policy`], an operation of a client that stays cut
 /// off fails after about 9 s (a `close()` that deletes a node, say).
-pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The server the tests of one binary share.
 static SHARED: SharedServer = SharedServer::new();
@@ -24,14 +24,14 @@ static SHARED: SharedServer = SharedServer::new();
 /// The standalone server this binary's tests share, started by the first (zk-testing's
 /// defaults: 100 ms tick, session timeouts of 0.2–60 s). For tests that leave the server
 /// alone and keep to paths of their own.
-pub async fn server() -> &'static RunningServer {
+pub(crate) async fn server() -> &'static RunningServer {
     SHARED.get().await.expect("ZooKeeper starts")
 }
 
 /// A place of the test's own on the binary's shared server: a fresh chroot, for tests
 /// written against fixed paths (`/services`, ...). Every client that connects with
 /// [`ChrootedServer::connect_string`] sees the chroot as `/`.
-pub async fn fresh_chroot() -> ChrootedServer {
+pub(crate) async fn fresh_chroot() -> ChrootedServer {
     let server = server().await;
     let chroot = format!("/chroot-{}", uuid::Uuid::new_v4().simple());
     let admin = connect(&server.connect_string()).await;
@@ -47,34 +47,34 @@ pub async fn fresh_chroot() -> ChrootedServer {
 
 /// The binary's shared server, seen under a chroot of one test's own.
 #[derive(Debug, Clone)]
-pub struct ChrootedServer {
+pub(crate) struct ChrootedServer {
     connect_string: String,
 }
 
 impl ChrootedServer {
     /// `127.0.0.1:<port>/<chroot>`.
-    pub fn connect_string(&self) -> String {
+    pub(crate) fn connect_string(&self) -> String {
         self.connect_string.clone()
     }
 }
 
 /// A standalone server of the test's own, for a test that restarts or pauses it.
-pub async fn own_server() -> TestingServer {
+pub(crate) async fn own_server() -> TestingServer {
     TestingServer::start().await.expect("ZooKeeper starts")
 }
 
 /// A proxy in front of the server at `addr`, for one client to be cut off.
-pub async fn proxy(addr: SocketAddr) -> Proxy {
+pub(crate) async fn proxy(addr: SocketAddr) -> Proxy {
     Proxy::start(addr).await.expect("the proxy starts")
 }
 
 /// A connected client with [`SESSION_TIMEOUT`] and Curator's standard error policy.
-pub async fn connect(connect_string: &str) -> Client {
+pub(crate) async fn connect(connect_string: &str) -> Client {
     connect_with(connect_string, SESSION_TIMEOUT).await
 }
 
 /// A connected client with this session timeout.
-pub async fn connect_with(connect_string: &str, session_timeout: Duration) -> Client {
+pub(crate) async fn connect_with(connect_string: &str, session_timeout: Duration) -> Client {
     connect_with_policy(
         connect_string,
         session_timeout,
@@ -84,7 +84,7 @@ pub async fn connect_with(connect_string: &str, session_timeout: Duration) -> Cl
 }
 
 /// A connected client with this session timeout and connection-state error policy.
-pub async fn connect_with_policy(
+pub(crate) async fn connect_with_policy(
     connect_string: &str,
     session_timeout: Duration,
     policy: ConnectionStateErrorPolicy,
@@ -109,7 +109,7 @@ pub async fn connect_with_policy(
 /// it). The session's ephemeral nodes go at once; the client learns of the expiry at
 /// its next contact with the server (at once if connected, after the heal if cut off).
 /// Returns the expired session's id.
-pub async fn expire_session(connect_string: &str, client: &Client) -> i64 {
+pub(crate) async fn expire_session(connect_string: &str, client: &Client) -> i64 {
     let session = client.session();
     let id = session.session_id();
     zk_testing::expire_session(connect_string, id, &session.session_password())
@@ -121,7 +121,7 @@ pub async fn expire_session(connect_string: &str, client: &Client) -> i64 {
 /// Runs the tests of one binary one at a time (hold the guard for the whole test),
 /// for tests whose timing a busy machine would blur: every test starts a JVM, and two
 /// cores are few.
-pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+pub(crate) async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 /// Whether a process with this pid exists (running or zombie), by `kill(pid, 0)`.
-pub fn process_exists(pid: u32) -> bool {
+pub(crate) fn process_exists(pid: u32) -> bool {
     let pid = libc::pid_t::try_from(pid).expect("pids fit pid_t");
     // SAFETY: signal 0 only checks for existence and permission.
     if unsafe { libc::kill(pid, 0) } == 0 {
@@ -13,14 +13,14 @@ pub fn process_exists(pid: u32) -> bool {
 }
 
 /// The command line of a live process, to check that a pid is really a JVM.
-pub fn cmdline(pid: u32) -> Option<String> {
+pub(crate) fn cmdline(pid: u32) -> Option<String> {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     Some(String::from_utf8_lossy(&raw).replace('\0', " "))
 }
 
 /// Whether the process exists and is not a zombie (a zombie has exited and only waits to be
 /// reaped by its parent).
-pub fn is_running(pid: u32) -> bool {
+pub(crate) fn is_running(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state follows the parenthesised command name.
         Ok(stat) => stat
@@ -32,7 +32,7 @@ pub fn is_running(pid: u32) -> bool {
 }
 
 /// The state letter of every thread of a process (`R`, `S`, `T` for stopped, ...).
-pub fn thread_states(pid: u32) -> Vec<char> {
+pub(crate) fn thread_states(pid: u32) -> Vec<char> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the process exists");
     tasks
         .flatten()

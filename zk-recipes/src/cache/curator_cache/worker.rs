@@ -57,7 +57,7 @@ async fn next_event(watch: &mut Option<WatchStream>) -> Option<WatchedEvent> {
 }
 
 impl Worker {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
         // Subscribed before the watch is set, so no state change after it is missed.
         let states = shared.client.connection_states();
         let connected = !matches!(
@@ -75,7 +75,7 @@ impl Worker {
     }
 
     /// Sets the persistent watch on the root, unless it is still set.
-    pub async fn set_watch(&mut self) -> zk_core::Result<()> {
+    pub(super) async fn set_watch(&mut self) -> zk_core::Result<()> {
         if self.watch.is_none() {
             let mode = if self.shared.single_node {
                 AddWatchMode::Persistent
@@ -87,7 +87,7 @@ impl Worker {
         Ok(())
     }
 
-    pub fn run(mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    pub(super) fn run(mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let span = tracing::debug_span!("curator_cache", path = %self.shared.root);
         async move {
             self.rebuild().await;

@@ -27,7 +27,7 @@ pub(super) struct Worker {
 }
 
 impl Worker {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
         let driver = Driver::new(&shared.client);
         Worker {
             shared,
@@ -37,7 +37,7 @@ impl Worker {
     }
 
     /// Reads the node without sending an event (`start(true)`).
-    pub async fn initial_build(&mut self) -> zk_core::Result<()> {
+    pub(super) async fn initial_build(&mut self) -> zk_core::Result<()> {
         self.emitting = false;
         let r = self.refresh().await;
         self.emitting = true;
@@ -45,7 +45,7 @@ impl Worker {
     }
 
     /// The task's body; `first_read` unless the node was read by `initial_build`.
-    pub fn run(self, first_read: bool) -> impl std::future::Future<Output = ()> + Send {
+    pub(super) fn run(self, first_read: bool) -> impl std::future::Future<Output = ()> + Send {
         let span = tracing::debug_span!("node_cache", path = %self.shared.path);
         follow(self, first_read).instrument(span)
     }

@@ -42,7 +42,7 @@ pub(super) struct Worker {
 }
 
 impl Worker {
-    pub fn new(config: Arc<Config>, shared: Arc<Shared>) -> Self {
+    pub(super) fn new(config: Arc<Config>, shared: Arc<Shared>) -> Self {
         let driver = Driver::new(&config.client);
         let initialized_pending = config.start_mode == StartMode::PostInitializedEvent;
         Worker {
@@ -55,7 +55,7 @@ impl Worker {
     }
 
     /// Loads every child without sending events (`BuildInitialCache`).
-    pub async fn initial_build(&mut self) -> zk_core::Result<()> {
+    pub(super) async fn initial_build(&mut self) -> zk_core::Result<()> {
         self.emitting = false;
         let r = self.refresh(true).await;
         self.emitting = true;
@@ -63,7 +63,7 @@ impl Worker {
     }
 
     /// The task's body: the first load (unless built already), then the shared loop.
-    pub fn run(self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    pub(super) fn run(self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let span = tracing::debug_span!("path_children_cache", path = %self.config.path);
         let read_first = self.config.start_mode != StartMode::BuildInitialCache;
         follow(self, read_first).instrument(span)

@@ -40,7 +40,7 @@ pub(super) struct Worker {
 }
 
 impl Worker {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
         let driver = Driver::new(&shared.client);
         Worker {
             shared,
@@ -50,7 +50,7 @@ impl Worker {
     }
 
     /// The task's body: the first read, then the shared loop.
-    pub fn run(self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    pub(super) fn run(self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let span = tracing::debug_span!("tree_cache", path = %self.shared.root);
         follow(self, true).instrument(span)
     }
