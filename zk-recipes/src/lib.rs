@@ -42,3 +42,4 @@ pub use leader::{
     LeaderSelectorListener, LeadershipContext, LeadershipEvent, LeadershipEvents, Participant,
 };
 pub use nodes::PersistentNode;
+pub use plumbing::Events;

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use super::error::CacheError;
-use super::events::EventHub;
+use crate::plumbing::FanOut;
 use crate::plumbing::lock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl Lifecycle {
     /// What every cache's `close()` does, in this order: mark the cache closed (so a
     /// `start()` still running spawns nothing), end its event streams (so nothing is
     /// sent after close), then stop its task and wait until it is gone.
-    pub(super) async fn shut_down<E: Clone>(&self, hub: &EventHub<E>) {
+    pub(super) async fn shut_down<E: Clone>(&self, hub: &FanOut<E>) {
         self.close();
         hub.close();
         self.stop_task().await;

@@ -1,12 +1,9 @@
 //! `ServiceCache`: the instances of one service, kept in memory and up to date.
 
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
-use futures::Stream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use zk_core::proto::path::{join, validate_path};
 use zk_core::{Client, ConnectionState};
@@ -14,7 +11,7 @@ use zk_core::{Client, ConnectionState};
 use super::cache_loop;
 use super::service_discovery::DiscoveryInner;
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance};
-use crate::plumbing::lock;
+use crate::plumbing::{FanOut, lock};
 
 /// The cached list: shared, immutable snapshots.
 pub type InstanceList<T> = Arc<Vec<Arc<ServiceInstance<T>>>>;
@@ -51,7 +48,7 @@ pub(crate) struct CacheInner<T: Payload> {
     pub(crate) instances: watch::Sender<InstanceList<T>>,
     /// Set once the first full load is done (or `Err` with why it failed).
     pub(crate) initialized: watch::Sender<Option<Result<(), zk_core::Error>>>,
-    listeners: Mutex<Vec<mpsc::UnboundedSender<ServiceCacheEvent>>>,
+    listeners: FanOut<ServiceCacheEvent>,
     task: Mutex<Option<JoinHandle<()>>>,
     started: AtomicBool,
     closed: AtomicBool,
@@ -94,11 +91,7 @@ impl<T: Payload> ServiceCache<T> {
 
     /// Change and connection events from now on; the stream ends when the cache closes.
     pub fn events(&self) -> ServiceCacheEvents {
-        let (tx, rx) = mpsc::unbounded_channel();
-        if !self.inner.closed.load(Ordering::Acquire) {
-            lock(&self.inner.listeners).push(tx);
-        }
-        ServiceCacheEvents { rx }
+        self.inner.listeners.subscribe()
     }
 
     /// The service's name.
@@ -121,7 +114,7 @@ impl<T: Payload> Drop for ServiceCache<T> {
 impl<T: Payload> CacheInner<T> {
     /// Sends an event to every live listener.
     pub(crate) fn emit(&self, event: ServiceCacheEvent) {
-        lock(&self.listeners).retain(|tx| tx.send(event).is_ok());
+        self.listeners.emit(event);
     }
 
     pub(crate) async fn close(&self) {
@@ -137,7 +130,7 @@ impl<T: Payload> CacheInner<T> {
         if let Some(task) = lock(&self.task).as_ref() {
             task.abort();
         }
-        lock(&self.listeners).clear();
+        self.listeners.close();
         self.initialized.send_if_modified(|init| {
             let unset = init.is_none();
             if unset {
@@ -149,18 +142,7 @@ impl<T: Payload> CacheInner<T> {
 }
 
 /// The stream returned by [`ServiceCache::events`].
-#[derive(Debug)]
-pub struct ServiceCacheEvents {
-    rx: mpsc::UnboundedReceiver<ServiceCacheEvent>,
-}
-
-impl Stream for ServiceCacheEvents {
-    type Item = ServiceCacheEvent;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.rx.poll_recv(cx)
-    }
-}
+pub type ServiceCacheEvents = crate::plumbing::Events<ServiceCacheEvent>;
 
 /// Builds a [`ServiceCache`]: `discovery.service_cache_builder().name("api").build()?`.
 #[derive(Debug)]
@@ -199,7 +181,7 @@ impl<T: Payload> ServiceCacheBuilder<T> {
             serializer: self.discovery.serializer,
             instances: watch::Sender::new(Arc::new(Vec::new())),
             initialized: watch::Sender::new(None),
-            listeners: Mutex::new(Vec::new()),
+            listeners: FanOut::new(),
             task: Mutex::new(None),
             started: AtomicBool::new(false),
             closed: AtomicBool::new(false),

@@ -19,8 +19,9 @@ use zk_core::proto::path::validate_path;
 
 use super::ChildData;
 use super::error::CacheError;
-use super::events::{CacheEvents, EventHub};
+use super::events::CacheEvents;
 use super::lifecycle::Lifecycle;
+use crate::plumbing::FanOut;
 use crate::plumbing::lock;
 
 /// What a [`CuratorCache`] reports (Curator's `CuratorCacheListener.Type`, plus
@@ -68,7 +69,7 @@ impl CuratorCacheBuilder {
                 root: self.path,
                 single_node: self.single_node,
                 nodes: Mutex::new(BTreeMap::new()),
-                hub: EventHub::new(),
+                hub: FanOut::new(),
             }),
             life: Lifecycle::new(),
         }
@@ -81,7 +82,7 @@ struct Shared {
     root: String,
     single_node: bool,
     nodes: Mutex<BTreeMap<String, ChildData>>,
-    hub: EventHub<CuratorCacheEvent>,
+    hub: FanOut<CuratorCacheEvent>,
 }
 
 /// Keeps a subtree in memory through one persistent recursive watch and reports

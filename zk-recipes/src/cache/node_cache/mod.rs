@@ -16,8 +16,9 @@ use zk_core::proto::path::validate_path;
 
 use super::ChildData;
 use super::error::CacheError;
-use super::events::{CacheEvents, EventHub};
+use super::events::CacheEvents;
 use super::lifecycle::Lifecycle;
+use crate::plumbing::FanOut;
 use crate::plumbing::lock;
 
 /// What a [`NodeCache`] reports.
@@ -32,7 +33,7 @@ struct Shared {
     client: Client,
     path: String,
     current: Mutex<Option<ChildData>>,
-    hub: EventHub<NodeCacheEvent>,
+    hub: FanOut<NodeCacheEvent>,
 }
 
 /// Keeps one node's data and stat in memory and reports each change.
@@ -67,7 +68,7 @@ impl NodeCache {
                 client,
                 path: path.into(),
                 current: Mutex::new(None),
-                hub: EventHub::new(),
+                hub: FanOut::new(),
             }),
             life: Lifecycle::new(),
         }

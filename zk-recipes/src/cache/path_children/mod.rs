@@ -19,8 +19,9 @@ use zk_core::proto::path::validate_path;
 use super::ChildData;
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
-use super::events::{CacheEvents, EventHub};
+use super::events::CacheEvents;
 use super::lifecycle::Lifecycle;
+use crate::plumbing::FanOut;
 use crate::plumbing::lock;
 
 pub use event::PathChildrenCacheEvent;
@@ -83,7 +84,7 @@ impl PathChildrenCacheBuilder {
             }),
             shared: Arc::new(Shared {
                 children: Mutex::new(BTreeMap::new()),
-                hub: EventHub::new(),
+                hub: FanOut::new(),
             }),
             life: Lifecycle::new(),
         }
@@ -103,7 +104,7 @@ struct Config {
 #[derive(Debug)]
 struct Shared {
     children: Mutex<BTreeMap<String, ChildData>>,
-    hub: EventHub<PathChildrenCacheEvent>,
+    hub: FanOut<PathChildrenCacheEvent>,
 }
 
 /// Keeps the children of one node (and their data) in memory and reports every

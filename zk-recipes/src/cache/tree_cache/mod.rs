@@ -19,8 +19,9 @@ use super::ChildData;
 use super::child_data::subtree_keys;
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
-use super::events::{CacheEvents, EventHub};
+use super::events::CacheEvents;
 use super::lifecycle::Lifecycle;
+use crate::plumbing::FanOut;
 use crate::plumbing::lock;
 
 pub use event::TreeCacheEvent;
@@ -66,7 +67,7 @@ impl TreeCacheBuilder {
                 cache_data: self.cache_data,
                 max_depth: self.max_depth,
                 nodes: Mutex::new(BTreeMap::new()),
-                hub: EventHub::new(),
+                hub: FanOut::new(),
             }),
             create_parents: self.create_parents,
             life: Lifecycle::new(),
@@ -82,7 +83,7 @@ struct Shared {
     max_depth: usize,
     /// Every cached node by full path.
     nodes: Mutex<BTreeMap<String, ChildData>>,
-    hub: EventHub<TreeCacheEvent>,
+    hub: FanOut<TreeCacheEvent>,
 }
 
 /// Keeps a subtree in memory and reports every change as a [`TreeCacheEvent`].

@@ -163,11 +163,7 @@ impl LeaderLatch {
 
     /// Leadership changes from now on, as a stream that ends when the latch closes.
     pub fn events(&self) -> LeadershipEvents {
-        let events = self.shared.subscribers.subscribe();
-        if self.shared.lifecycle.is_closed() {
-            self.shared.subscribers.clear();
-        }
-        events
+        self.shared.subscribers.subscribe()
     }
 
     /// Every participant, in queue order, read from ZooKeeper (so it may disagree
@@ -225,12 +221,12 @@ impl LeaderLatch {
         self.shared.closed.send_replace(true);
         match mode {
             CloseMode::Silent => {
-                self.shared.subscribers.clear();
+                self.shared.subscribers.close();
                 self.shared.clear_leader();
             }
             CloseMode::NotifyLeader => {
                 self.shared.clear_leader();
-                self.shared.subscribers.clear();
+                self.shared.subscribers.close();
             }
         }
         let tasks = lock(&self.tasks).take();
@@ -257,7 +253,7 @@ impl Drop for LeaderLatch {
             return;
         }
         self.shared.closed.send_replace(true);
-        self.shared.subscribers.clear();
+        self.shared.subscribers.close();
         self.shared.clear_leader();
         if let Some(tasks) = lock(&self.tasks).take() {
             tasks.states.abort();

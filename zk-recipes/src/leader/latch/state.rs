@@ -8,9 +8,10 @@ use tokio::sync::watch;
 use tracing::info;
 use zk_core::Client;
 
-use crate::leader::events::{LeadershipEvent, Subscribers};
+use crate::leader::events::LeadershipEvent;
 use crate::leader::lifecycle::Lifecycle;
 use crate::leader::token::FencingToken;
+use crate::plumbing::FanOut;
 use crate::plumbing::lock;
 
 /// The latch's node: its full path and the token it carries when it leads.
@@ -26,7 +27,7 @@ pub(super) struct Shared {
     pub(super) latch_path: String,
     pub(super) id: String,
     pub(super) lifecycle: Lifecycle,
-    pub(super) subscribers: Subscribers,
+    pub(super) subscribers: FanOut<LeadershipEvent>,
     /// Bumped at every (re)connection: the election task checks its place again.
     pub(super) recheck: watch::Sender<u64>,
     /// Set once, at close: the election task stops at its next wait.
@@ -48,7 +49,7 @@ impl Shared {
             latch_path,
             id,
             lifecycle: Lifecycle::default(),
-            subscribers: Subscribers::default(),
+            subscribers: FanOut::new(),
             recheck: watch::Sender::new(0),
             closed: watch::Sender::new(false),
             node: Mutex::new(None),
@@ -102,7 +103,7 @@ impl Shared {
         self.is_leader.store(true, Ordering::Release);
         self.leadership_watch.send_replace(Some(token));
         info!(path = %self.latch_path, id = %self.id, ?token, "leadership taken");
-        self.subscribers.send(LeadershipEvent::IsLeader(token));
+        self.subscribers.emit(LeadershipEvent::IsLeader(token));
         true
     }
 
@@ -113,7 +114,7 @@ impl Shared {
             self.is_leader.store(false, Ordering::Release);
             self.leadership_watch.send_replace(None);
             info!(path = %self.latch_path, id = %self.id, "leadership given up");
-            self.subscribers.send(LeadershipEvent::NotLeader);
+            self.subscribers.emit(LeadershipEvent::NotLeader);
         }
     }
 }
