@@ -8,7 +8,7 @@
 //! | [`TestingServer`] | one standalone server on a free port: `start`, `stop`, `restart`, `kill`, `pause`, `resume` |
 //! | [`SharedServer`], [`RunningServer`] | one standalone server for every test of a test binary that leaves it alone (a `static`; started by the first test, gone at exit) |
 //! | [`TestingCluster`] | an `n`-server ensemble: the same per server, plus [`leader`](TestingCluster::leader) and per-server connect strings |
-//! | [`Proxy`], [`ProxyMode`] | a loopback TCP proxy that can [`cut`](Proxy::cut), [`blackhole`](Proxy::blackhole) or [`drop_replies`](Proxy::drop_replies) for one client |
+//! | [`Proxy`], [`ProxyMode`] | a loopback TCP proxy that can [`cut`](Proxy::cut), [`blackhole`](Proxy::blackhole), [`delay`](Proxy::delay) or [`drop_replies`](Proxy::drop_replies) for one client |
 //! | [`four_letter_word`], [`server_mode`], [`ServerMode`] | ask a server `ruok`, `srvr`, `mntr`, `cons`, ... |
 //! | [`ServerConfig`] | tick time, session limits, init/sync limits, JVM properties and options, extra `zoo.cfg` lines |
 //! | [`Installation`] | where Java and the ZooKeeper jars are (Debian's `/usr/share/java`, or `$ZK_TESTING_JARS`) |
