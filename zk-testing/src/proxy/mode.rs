@@ -22,6 +22,8 @@ pub enum ProxyMode {
     /// moves every queued chunk's due time, and [`heal`](super::Proxy::heal) (back to
     /// [`Forward`](ProxyMode::Forward)) writes the whole queue out at once, in order, and then
     /// forwards with no delay. A new connection reaches the server at once; only its bytes wait.
+    /// A clean close travels through the queue like data; a reset (or a write to a peer that
+    /// is gone) ends the connection at once, both ways, and what is queued is lost.
     Delay(Duration),
 }
 
