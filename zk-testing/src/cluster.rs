@@ -12,6 +12,8 @@ use crate::four_letter::{ServerMode, server_mode};
 use crate::install::Installation;
 use crate::launch::{Shape, find_leader, launch, wait_for_leader};
 use crate::member::Member;
+use crate::proxy::Proxy;
+use crate::quorum_links::QuorumLinks;
 
 /// Deadline for one `srvr` asked by [`TestingCluster::mode`].
 const MODE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -40,7 +42,9 @@ const MODE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// the test's own thread or runtime, not in a `static` shared between tests.
 #[derive(Debug)]
 pub struct TestingCluster {
+    // The JVMs go before the links they talk through.
     members: Vec<Member>,
+    quorum_links: Option<QuorumLinks>,
     config: ServerConfig,
     startup_time: Duration,
 }
@@ -54,19 +58,97 @@ impl TestingCluster {
 
     /// Starts `n` servers with `config` and waits until every one serves and one leads.
     pub async fn start_with(n: usize, config: ServerConfig) -> Result<Self> {
+        Self::launch(n, config, false).await
+    }
+
+    /// Starts `n` servers with `config` whose quorum links (each follower's connection to the
+    /// leader's quorum port) go through proxies of the test's, one per ordered pair of servers:
+    /// [`quorum_link`](Self::quorum_link) gives the one from a server to another, to
+    /// [`delay`](Proxy::delay), [`blackhole`](Proxy::blackhole) or [`cut`](Proxy::cut) that link
+    /// alone while both servers keep serving clients. Leader election still talks directly.
+    /// Waits, like [`start_with`](Self::start_with), until every server serves and one leads.
+    ///
+    /// The proxies live as long as the cluster, across [`restart`](Self::restart)s, and run on
+    /// the Tokio runtime that called this: a test that blocks its thread (on a current-thread
+    /// runtime) stalls every quorum link meanwhile. Prefer
+    /// `#[tokio::test(flavor = "multi_thread")]` for these tests.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), zk_testing::Error> {
+    /// use std::time::Duration;
+    /// use zk_testing::{ServerConfig, TestingCluster};
+    ///
+    /// let cluster = TestingCluster::start_with_quorum_proxies(3, ServerConfig::default()).await?;
+    /// let leader = cluster.wait_for_leader(Duration::from_secs(30)).await?;
+    /// let follower = (leader + 1) % 3;
+    /// // The follower still serves clients, and applies each commit 2 s after the leader.
+    /// cluster.quorum_link(follower, leader)?.delay(Duration::from_secs(2)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_with_quorum_proxies(n: usize, config: ServerConfig) -> Result<Self> {
+        Self::launch(n, config, true).await
+    }
+
+    async fn launch(n: usize, config: ServerConfig, quorum_proxies: bool) -> Result<Self> {
         if n == 0 {
             return Err(Error::InvalidConfig(
                 "an ensemble needs at least one server".into(),
             ));
         }
         let install = Installation::detect()?;
-        let launched = launch(&install, &config, Shape::Ensemble(n)).await?;
-        tracing::info!(servers = n, startup = ?launched.startup_time, "ZooKeeper ensemble serving");
+        let shape = Shape::Ensemble {
+            servers: n,
+            quorum_proxies,
+        };
+        let launched = launch(&install, &config, shape).await?;
+        tracing::info!(servers = n, quorum_proxies, startup = ?launched.startup_time, "ZooKeeper ensemble serving");
         Ok(TestingCluster {
             members: launched.members,
+            quorum_links: launched.quorum_links,
             config,
             startup_time: launched.startup_time,
         })
+    }
+
+    /// The proxy that carries server `from`'s connection to server `to`'s quorum port: the link
+    /// a follower `from` uses while `to` leads (and the one `to` uses when `from` leads is
+    /// [`quorum_link(to, from)`](Self::quorum_link)). Only for a cluster started with
+    /// [`start_with_quorum_proxies`](Self::start_with_quorum_proxies); asking for a server's
+    /// link to itself, or with an index out of range, is an error too.
+    ///
+    /// A [`delay`](Proxy::delay) makes `from` lag `to` while it keeps serving; a
+    /// [`blackhole`](Proxy::blackhole) stalls the link until ZooKeeper's own timeouts (the
+    /// sync limit) drop the follower; a [`cut`](Proxy::cut) closes it at once and refuses the
+    /// reconnects. [`heal`](Proxy::heal) undoes any of them.
+    ///
+    /// How long a delay ZooKeeper tolerates: a follower only answers the leader's pings (sent
+    /// every half tick), so once a link is delayed by `d` the leader hears nothing from that
+    /// follower for `2 * d`, and each proposal is acknowledged `2 * d` after it was sent. Both
+    /// must stay under the sync limit (`syncLimit * tickTime`, 5 s by default): with
+    /// [`ServerConfig::default`] a delay under 2.5 s keeps the follower in the quorum for as
+    /// long as it lasts, and a longer one makes the leader drop it about 5 s after the delay
+    /// began, writes or not (the follower then rejoins through the same slow link and is
+    /// dropped again). Raise [`sync_limit`](crate::ServerConfigBuilder::sync_limit) for longer
+    /// lags. Anything the follower must ask the leader (a new session, revalidating one on
+    /// reconnect, `sync`) takes at least `2 * d` there.
+    ///
+    /// The proxy borrows the cluster: fetch it again after calling a `&mut self` method such
+    /// as [`restart`](Self::restart) or [`wait_serving`](Self::wait_serving).
+    pub fn quorum_link(&self, from: usize, to: usize) -> Result<&Proxy> {
+        let len = self.members.len();
+        if let Some(index) = [from, to].into_iter().find(|&i| i >= len) {
+            return Err(Error::NoSuchServer { index, len });
+        }
+        match &self.quorum_links {
+            Some(links) => links.get(from, to),
+            None => Err(Error::NoQuorumLink {
+                from,
+                to,
+                reason: "the cluster was started without quorum proxies \
+                         (use TestingCluster::start_with_quorum_proxies)"
+                    .into(),
+            }),
+        }
     }
 
     /// How many servers the ensemble has (running or not).

@@ -42,6 +42,17 @@ pub enum Error {
         len: usize,
     },
 
+    /// A cluster was asked for a quorum link it does not have.
+    #[error("no quorum link from server {from} to server {to}: {reason}")]
+    NoQuorumLink {
+        /// The server whose connection the link would carry.
+        from: usize,
+        /// The server whose quorum port the link would lead to.
+        to: usize,
+        /// Why there is none.
+        reason: String,
+    },
+
     /// The operation needs a running server, but this one is stopped or killed.
     #[error("{server} is not running")]
     NotRunning {

@@ -12,6 +12,7 @@ use crate::four_letter::{ServerMode, server_mode};
 use crate::install::Installation;
 use crate::member::Member;
 use crate::ports::{PortLease, lease_free_ports};
+use crate::quorum_links::QuorumLinks;
 use crate::server_files::{Peer, Role};
 
 /// How many times a launch starts over with fresh ports after a port conflict.
@@ -24,14 +25,20 @@ const LEADER_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) enum Shape {
     /// One `ZooKeeperServerMain`.
     Standalone,
-    /// `n` quorum peers.
-    Ensemble(usize),
+    /// Quorum peers, connected to each other directly or, with `quorum_proxies`, each
+    /// follower-to-leader connection through a [`QuorumLinks`] proxy.
+    Ensemble {
+        servers: usize,
+        quorum_proxies: bool,
+    },
 }
 
 /// Servers that all serve, and how long that took.
 #[derive(Debug)]
 pub(crate) struct Launched {
     pub(crate) members: Vec<Member>,
+    /// The proxies on the quorum links, when the shape asked for them.
+    pub(crate) quorum_links: Option<QuorumLinks>,
     pub(crate) startup_time: Duration,
 }
 
@@ -46,11 +53,12 @@ pub(crate) async fn launch(
     let deadline = started + config.startup_timeout();
     let mut attempt = 1;
     loop {
-        let mut members = prepare(install, config, shape)?;
+        let (mut members, quorum_links) = prepare(install, config, shape).await?;
         match start_all(&mut members, shape, deadline).await {
             Ok(()) => {
                 return Ok(Launched {
                     members,
+                    quorum_links,
                     startup_time: started.elapsed(),
                 });
             }
@@ -69,26 +77,36 @@ pub(crate) async fn launch(
                 }
                 tracing::warn!(attempt, error = %err, "port conflict while starting ZooKeeper; retrying with new ports");
                 attempt += 1;
-                // `members` drops here: every JVM is killed and every directory removed.
+                // `members` drops here: every JVM is killed and every directory removed (and
+                // the quorum links, which lead to the old ports, close).
             }
         }
     }
 }
 
-fn prepare(install: &Installation, config: &ServerConfig, shape: Shape) -> Result<Vec<Member>> {
+/// Leases the ports, starts the quorum links if asked, and writes every server's files.
+async fn prepare(
+    install: &Installation,
+    config: &ServerConfig,
+    shape: Shape,
+) -> Result<(Vec<Member>, Option<QuorumLinks>)> {
     match shape {
         Shape::Standalone => {
             let client = take_one(lease_free_ports(1)?)?;
-            Ok(vec![Member::prepare(
+            let member = Member::prepare(
                 "standalone server".to_owned(),
                 install,
                 config,
                 Role::Standalone,
                 client,
                 Vec::new(),
-            )?])
+            )?;
+            Ok((vec![member], None))
         }
-        Shape::Ensemble(n) => {
+        Shape::Ensemble {
+            servers: n,
+            quorum_proxies,
+        } => {
             let mut leases = lease_free_ports(3 * n)?.into_iter();
             let mut planned = Vec::with_capacity(n);
             for _ in 0..n {
@@ -111,23 +129,31 @@ fn prepare(install: &Installation, config: &ServerConfig, shape: Shape) -> Resul
                     election_port: election.port(),
                 })
                 .collect();
-            planned
+            let links = if quorum_proxies {
+                Some(QuorumLinks::start(&peers).await?)
+            } else {
+                None
+            };
+            let members = planned
                 .into_iter()
                 .zip(1u64..)
-                .map(|((client, quorum, election), myid)| {
+                .enumerate()
+                .map(|(index, ((client, quorum, election), myid))| {
+                    let peers = match &links {
+                        Some(links) => links.peers_seen_by(index, &peers),
+                        None => peers.clone(),
+                    };
                     Member::prepare(
-                        format!("server {}", myid - 1),
+                        format!("server {index}"),
                         install,
                         config,
-                        Role::Quorum {
-                            myid,
-                            peers: peers.clone(),
-                        },
+                        Role::Quorum { myid, peers },
                         client,
                         vec![quorum, election],
                     )
                 })
-                .collect()
+                .collect::<Result<_>>()?;
+            Ok((members, links))
         }
     }
 }
@@ -149,7 +175,7 @@ async fn start_all(members: &mut [Member], shape: Shape, deadline: Instant) -> R
     for member in members.iter_mut() {
         modes.push(member.wait_serving(deadline).await?);
     }
-    if matches!(shape, Shape::Ensemble(_)) && !modes.contains(&ServerMode::Leader) {
+    if matches!(shape, Shape::Ensemble { .. }) && !modes.contains(&ServerMode::Leader) {
         // Every member follows someone, so a leader exists; it just answered before it won.
         wait_for_leader(members, deadline).await?;
     }

@@ -7,18 +7,19 @@
 //! |------|------------|
 //! | [`TestingServer`] | one standalone server on a free port: `start`, `stop`, `restart`, `kill`, `pause`, `resume` |
 //! | [`SharedServer`], [`RunningServer`] | one standalone server for every test of a test binary that leaves it alone (a `static`; started by the first test, gone at exit) |
-//! | [`TestingCluster`] | an `n`-server ensemble: the same per server, plus [`leader`](TestingCluster::leader) and per-server connect strings |
-//! | [`Proxy`], [`ProxyMode`] | a loopback TCP proxy that can [`cut`](Proxy::cut), [`blackhole`](Proxy::blackhole) or [`drop_replies`](Proxy::drop_replies) for one client |
+//! | [`TestingCluster`] | an `n`-server ensemble: the same per server, plus [`leader`](TestingCluster::leader), per-server connect strings, and (with [`start_with_quorum_proxies`](TestingCluster::start_with_quorum_proxies)) a [`quorum_link`](TestingCluster::quorum_link) proxy between every two servers |
+//! | [`Proxy`], [`ProxyMode`] | a loopback TCP proxy that can [`cut`](Proxy::cut), [`blackhole`](Proxy::blackhole), [`delay`](Proxy::delay) or [`drop_replies`](Proxy::drop_replies) for one client |
 //! | [`four_letter_word`], [`server_mode`], [`ServerMode`] | ask a server `ruok`, `srvr`, `mntr`, `cons`, ... |
 //! | [`ServerConfig`] | tick time, session limits, init/sync limits, JVM properties and options, extra `zoo.cfg` lines |
 //! | [`Installation`] | where Java and the ZooKeeper jars are (Debian's `/usr/share/java`, or `$ZK_TESTING_JARS`) |
 //! | [`Error`] | every failure, typed; a missing install names `scripts/setup` |
 //!
 //! Inside: `member` runs one server process and decides when it serves, `launch` brings a set of
-//! them up (retrying with fresh ports on conflicts), `process` owns a JVM (pdeathsig, signals,
-//! reaping), `ports` leases loopback ports, `server_files` writes `zoo.cfg` and logging
-//! configuration, `jvm` builds the command line, `shared` keeps a server on a thread of its own for
-//! the whole test process.
+//! them up (retrying with fresh ports on conflicts), `quorum_links` puts a proxy on every
+//! server-to-server quorum link of an ensemble that asks for them, `process` owns a JVM
+//! (pdeathsig, signals, reaping), `ports` leases loopback ports, `server_files` writes `zoo.cfg`
+//! and logging configuration, `jvm` builds the command line, `shared` keeps a server on a thread
+//! of its own for the whole test process.
 //!
 //! # Example
 //!
@@ -67,6 +68,7 @@ mod member;
 mod ports;
 mod process;
 mod proxy;
+mod quorum_links;
 mod server;
 mod server_files;
 mod shared;

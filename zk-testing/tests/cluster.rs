@@ -131,6 +131,13 @@ async fn paused_member_goes_silent_until_resumed() {
         cluster.client_port(7),
         Err(Error::NoSuchServer { index: 7, len: 3 })
     ));
+    assert!(
+        matches!(
+            cluster.quorum_link(0, 1),
+            Err(Error::NoQuorumLink { from: 0, to: 1, .. })
+        ),
+        "a cluster started without quorum proxies has no quorum links"
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use zk_testing::{Error, Proxy, ProxyMode, TestingServer, four_letter_word_within};
 
 /// How long a read waits before we conclude that nothing is coming.
@@ -211,6 +212,89 @@ async fn drop_replies_delivers_requests_and_swallows_answers() {
     expect_bytes(&mut client, b"found").await;
     assert_eq!(echo.received(), 9);
     assert_eq!(proxy.dropped_reply_bytes(), 4);
+}
+
+#[tokio::test]
+async fn delay_holds_each_chunk_both_ways_in_order_and_heal_lets_the_queue_go() {
+    const DELAY: Duration = Duration::from_millis(400);
+    const PIECES: usize = 100;
+    const PIECE_BYTES: usize = 2000;
+    let echo = Echo::start().await;
+    let proxy = Proxy::start(echo.addr).await.expect("proxy starts");
+    let mut client = connect(&proxy).await;
+    client.write_all(b"warm").await.unwrap();
+    expect_bytes(&mut client, b"warm").await;
+
+    proxy.delay(DELAY).await.expect("delay");
+    assert_eq!(proxy.mode(), ProxyMode::Delay(DELAY));
+    let sent = Instant::now();
+    client.write_all(b"ping").await.unwrap();
+    expect_bytes(&mut client, b"ping").await;
+    let round_trip = sent.elapsed();
+    println!("round trip through a {DELAY:?} delay: {round_trip:?}");
+    assert!(
+        round_trip >= 2 * DELAY,
+        "each way waits {DELAY:?}; the round trip took {round_trip:?}"
+    );
+
+    // Many chunks, read by the proxy at different times, come back whole and in order.
+    let payload: Vec<u8> = (0..PIECES * PIECE_BYTES)
+        .map(|i| ((i / PIECE_BYTES) ^ (i % 251)) as u8)
+        .collect();
+    let (mut reader, mut writer) = client.into_split();
+    let to_send = payload.clone();
+    let sent = Instant::now();
+    let sending = tokio::spawn(async move {
+        for piece in to_send.chunks(PIECE_BYTES) {
+            writer.write_all(piece).await.expect("write a piece");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        writer
+    });
+    let mut echoed = vec![0u8; payload.len()];
+    let mut first = None;
+    let mut filled = 0;
+    while filled < echoed.len() {
+        let n = tokio::time::timeout(ARRIVAL, reader.read(&mut echoed[filled..]))
+            .await
+            .expect("echoed bytes keep coming")
+            .expect("read");
+        assert_ne!(n, 0, "the connection closed after {filled} bytes");
+        first.get_or_insert_with(|| sent.elapsed());
+        filled += n;
+    }
+    assert!(echoed == payload, "the echo is the payload, byte for byte");
+    let first = first.expect("bytes arrived");
+    assert!(
+        first >= 2 * DELAY,
+        "the first echoed byte came {first:?} after the first write"
+    );
+    let mut client = sending
+        .await
+        .expect("the writer finished")
+        .reunite(reader)
+        .expect("the halves of one stream");
+
+    // Under a long delay, bytes of an open and of a new connection are held, not lost...
+    proxy.delay(Duration::from_secs(3600)).await.expect("delay");
+    let before = echo.received();
+    client.write_all(b"held").await.unwrap();
+    let mut fresh = connect(&proxy).await;
+    fresh.write_all(b"new").await.unwrap();
+    expect_stall(&mut client).await;
+    expect_stall(&mut fresh).await;
+    assert_eq!(echo.received(), before, "nothing reached the server yet");
+
+    // ...and a heal writes the queue out at once, in order, then forwards with no delay
+    // (every expect_bytes gives up after ARRIVAL, far less than the hour they would wait).
+    proxy.heal().await.expect("heal");
+    client.write_all(b"free").await.unwrap();
+    expect_bytes(&mut client, b"heldfree").await;
+    expect_bytes(&mut fresh, b"new").await;
+    let sent = Instant::now();
+    client.write_all(b"quick").await.unwrap();
+    expect_bytes(&mut client, b"quick").await;
+    println!("round trip after heal: {:?}", sent.elapsed());
 }
 
 #[tokio::test]

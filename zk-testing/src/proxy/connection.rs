@@ -1,15 +1,18 @@
 //! One proxied connection: connect to the first server that answers, then pump bytes both ways
-//! as the current [`ProxyMode`] says.
+//! as the current [`ProxyMode`] says. Each direction reads into a queue that
+//! [`delay`](super::delay) empties.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
+use super::delay::{Chunk, QUEUED_CHUNKS, deliver};
 use super::mode::{Direction, ProxyMode};
 
 /// Deadline for connecting to one upstream server.
@@ -65,18 +68,37 @@ async fn connect_upstream(upstreams: &[SocketAddr], first: usize) -> Option<TcpS
     None
 }
 
-/// Moves bytes from `from` to `to` while the mode allows, until `from` ends (then `to` is shut
-/// down for writing) or an I/O error occurs.
+/// One direction of the connection: a reader that queues what `from` sends and a writer that
+/// hands it to `to` (see [`delay`](super::delay)). Ends when `from` has closed and everything
+/// queued was written (then `to` is shut down for writing), or on the first I/O error.
 async fn pump<R, W>(
-    mut from: R,
-    mut to: W,
+    from: R,
+    to: W,
     direction: Direction,
-    mut mode: watch::Receiver<ProxyMode>,
+    mode: watch::Receiver<ProxyMode>,
     dropped: Arc<AtomicU64>,
 ) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
+{
+    let (queue, queued) = mpsc::channel(QUEUED_CHUNKS);
+    tokio::try_join!(
+        read_into(from, queue, mode.clone()),
+        deliver(queued, to, direction, mode, dropped),
+    )?;
+    Ok(())
+}
+
+/// Reads `from` while the mode allows and queues every chunk with the time it was read, until
+/// `from` ends (dropping the queue tells the writer) or an I/O error occurs.
+async fn read_into<R>(
+    mut from: R,
+    queue: mpsc::Sender<Chunk>,
+    mut mode: watch::Receiver<ProxyMode>,
+) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
 {
     let mut buf = vec![0u8; BUFFER_BYTES];
     loop {
@@ -94,20 +116,15 @@ where
             }
         };
         if read == 0 {
-            let _ = to.shutdown().await;
             return Ok(());
         }
-        // The mode may have changed while the bytes were read: hold them through a blackhole,
-        // then deliver or drop them as the mode in force says.
-        let current = match mode.wait_for(|m| m.reads()).await {
-            Ok(current) => *current,
-            Err(_) => return Ok(()),
+        let chunk = Chunk {
+            read_at: Instant::now(),
+            bytes: buf[..read].to_vec(),
         };
-        if current.delivers(direction) {
-            to.write_all(&buf[..read]).await?;
-        } else {
-            tracing::trace!(bytes = read, ?direction, "proxy: dropped bytes");
-            dropped.fetch_add(read as u64, Ordering::Relaxed);
+        // A writer that is gone has failed, and says so itself.
+        if queue.send(chunk).await.is_err() {
+            return Ok(());
         }
     }
 }

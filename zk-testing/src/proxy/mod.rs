@@ -1,7 +1,9 @@
 //! [`Proxy`]: a loopback TCP proxy in front of a server (or a list of servers), so a test can
-//! cut one client off, stall it, or lose its replies while other clients stay connected.
+//! cut one client off, stall it, slow it down, or lose its replies while other clients stay
+//! connected.
 
 mod connection;
+mod delay;
 mod mode;
 
 pub use mode::ProxyMode;
@@ -9,6 +11,7 @@ pub use mode::ProxyMode;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
@@ -32,9 +35,11 @@ const BACKLOG: u32 = 1024;
 ///   direction, closing nothing: peers stall with no error;
 /// - [`drop_replies`](Proxy::drop_replies): requests reach the server, replies are swallowed
 ///   (the lost-reply case behind an ambiguous `ConnectionLoss`);
+/// - [`delay`](Proxy::delay): forwards both ways, every chunk a fixed time after it was read,
+///   in order (a slow link: a round trip takes at least twice the delay);
 /// - [`heal`](Proxy::heal): forwards again, for new connections and for existing ones where the
-///   stream is still whole (after a blackhole, held bytes flow on; after dropped replies the
-///   client sees a stream with a gap).
+///   stream is still whole (after a blackhole, held bytes flow on; after a delay, what is queued
+///   is written out at once; after dropped replies the client sees a stream with a gap).
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), zk_testing::Error> {
@@ -146,6 +151,28 @@ impl Proxy {
     /// Fails only if the proxy was cut and its port has been taken since.
     pub async fn drop_replies(&self) -> Result<()> {
         self.set_open_mode(ProxyMode::DropReplies).await
+    }
+
+    /// Forwards both ways, each chunk `delay` after the proxy read it, in order
+    /// ([`ProxyMode::Delay`]). Connections stay open and new ones are accepted: the peers see a
+    /// slow link, not a broken one, and a request's answer comes back no sooner than
+    /// `2 * delay`. Calling it again changes the delay of what is already queued too;
+    /// [`heal`](Proxy::heal) writes the queue out at once and stops delaying.
+    /// Fails only if the proxy was cut and its port has been taken since.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), zk_testing::Error> {
+    /// use std::time::Duration;
+    /// use zk_testing::{Proxy, TestingServer};
+    ///
+    /// let server = TestingServer::start().await?;
+    /// let proxy = Proxy::start(server.addr()).await?;
+    /// proxy.delay(Duration::from_secs(1)).await?; // each answer comes 2 s after its request
+    /// proxy.heal().await?;                        // anything queued goes now
+    /// # Ok(()) }
+    /// ```
+    pub async fn delay(&self, delay: Duration) -> Result<()> {
+        self.set_open_mode(ProxyMode::Delay(delay)).await
     }
 
     /// Forwards both ways again (listening again after a cut).

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod session;
+
 /// Whether a process with this pid exists (running or zombie), by `kill(pid, 0)`.
 pub(crate) fn process_exists(pid: u32) -> bool {
     let pid = libc::pid_t::try_from(pid).expect("pids fit pid_t");
