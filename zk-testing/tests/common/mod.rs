@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-pub mod session;
+pub(crate) mod session;
 
 /// Whether a process with this pid exists (running or zombie), by `kill(pid, 0)`.
 pub(crate) fn process_exists(pid: u32) -> bool {

@@ -22,7 +22,7 @@ const PERMS_ALL: i32 = 31;
 const MAX_FRAME: usize = 1 << 20;
 
 /// An open session on one server.
-pub struct RawSession {
+pub(crate) struct RawSession {
     stream: TcpStream,
     next_xid: i32,
 }
@@ -30,7 +30,7 @@ pub struct RawSession {
 impl RawSession {
     /// Opens a new session on `addr`. `last_zxid_seen` is what a reconnecting client would
     /// send: a server that has applied less refuses the connection (it closes it).
-    pub async fn connect(addr: SocketAddr, last_zxid_seen: i64) -> io::Result<RawSession> {
+    pub(crate) async fn connect(addr: SocketAddr, last_zxid_seen: i64) -> io::Result<RawSession> {
         let mut stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         let mut req = Vec::new();
@@ -53,7 +53,7 @@ impl RawSession {
     }
 
     /// Creates a persistent node open to everyone; returns the zxid of the transaction.
-    pub async fn create(&mut self, path: &str, data: &[u8]) -> io::Result<i64> {
+    pub(crate) async fn create(&mut self, path: &str, data: &[u8]) -> io::Result<i64> {
         let mut body = Vec::new();
         put_string(&mut body, path);
         put_buffer(&mut body, data);
@@ -70,7 +70,7 @@ impl RawSession {
     }
 
     /// Whether the node exists on the server this session is connected to (a local read).
-    pub async fn exists(&mut self, path: &str) -> io::Result<bool> {
+    pub(crate) async fn exists(&mut self, path: &str) -> io::Result<bool> {
         let mut body = Vec::new();
         put_string(&mut body, path);
         body.push(0); // no watch
