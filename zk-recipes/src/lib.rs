@@ -41,5 +41,5 @@ pub use leader::{
     AwaitLeadership, CloseMode, FencingToken, LeaderError, LeaderLatch, LeaderSelector,
     LeaderSelectorListener, LeadershipContext, LeadershipEvent, LeadershipEvents, Participant,
 };
-pub use nodes::PersistentNode;
+pub use nodes::{NodeError, PersistentNode, PersistentNodeBuilder};
 pub use plumbing::Events;

@@ -434,7 +434,7 @@ async fn malformed_paths_and_misuse_are_typed_errors() {
     let server = server().await;
     let c = connect(&server.connect_string()).await;
     let bad = LeaderLatch::new(c.clone(), "no-slash", "x");
-    assert!(matches!(bad.start().await, Err(LeaderError::Zk(_))));
+    assert!(matches!(bad.start().await, Err(LeaderError::ZooKeeper(_))));
     let latent = LeaderLatch::new(c.clone(), "/election/misuse", "x");
     assert!(matches!(
         latent

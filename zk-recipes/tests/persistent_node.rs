@@ -7,8 +7,8 @@ mod support;
 use std::time::Duration;
 
 use support::*;
-use zk_core::{ConnectionState, CreateMode, Error};
-use zk_recipes::PersistentNode;
+use zk_core::{ConnectionState, CreateMode};
+use zk_recipes::{NodeError, PersistentNode};
 
 const QUIET: Duration = Duration::from_millis(1500);
 
@@ -17,23 +17,20 @@ async fn ephemeral_node_is_created_and_close_deletes_it() {
     let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
-    let node = PersistentNode::new(
-        client.clone(),
-        CreateMode::Ephemeral,
-        false,
-        "/pn/a/b",
-        b"one".to_vec(),
-    )
-    .expect("valid node");
+    let node = PersistentNode::builder(client.clone(), "/pn/a/b")
+        .mode(CreateMode::Ephemeral)
+        .data(b"one".to_vec())
+        .build()
+        .expect("valid node");
     assert!(matches!(
         node.wait_for_initial_create(Duration::from_millis(10))
             .await,
-        Err(Error::InvalidArgument(_))
+        Err(NodeError::NotStarted)
     ));
     assert_eq!(node.actual_path(), None);
 
     node.start().expect("start");
-    assert!(matches!(node.start(), Err(Error::InvalidArgument(_))));
+    assert!(matches!(node.start(), Err(NodeError::AlreadyStarted)));
     assert!(
         node.wait_for_initial_create(DEADLINE)
             .await
@@ -55,7 +52,7 @@ async fn ephemeral_node_is_created_and_close_deletes_it() {
         "close deletes the node"
     );
     assert_eq!(node.actual_path(), None);
-    assert!(matches!(node.start(), Err(Error::Closed)));
+    assert!(matches!(node.start(), Err(NodeError::Closed)));
     node.close().await.expect("closing twice is fine");
 }
 
@@ -65,14 +62,11 @@ async fn deleted_node_is_created_again_exactly_once() {
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let mut counter = CreateCounter::start(&observer, "/pn").await;
-    let node = PersistentNode::new(
-        client.clone(),
-        CreateMode::Ephemeral,
-        false,
-        "/pn/x",
-        b"d".to_vec(),
-    )
-    .unwrap();
+    let node = PersistentNode::builder(client.clone(), "/pn/x")
+        .mode(CreateMode::Ephemeral)
+        .data(b"d".to_vec())
+        .build()
+        .unwrap();
     node.start().unwrap();
     assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
     assert_eq!(counter.creates_of("/pn/x", Duration::ZERO).await, 1);
@@ -96,14 +90,11 @@ async fn expired_session_node_is_created_again_exactly_once() {
     let client = connect(&connect_string).await;
     let observer = connect(&connect_string).await;
     let mut counter = CreateCounter::start(&observer, "/pn").await;
-    let node = PersistentNode::new(
-        client.clone(),
-        CreateMode::Ephemeral,
-        false,
-        "/pn/e",
-        b"e".to_vec(),
-    )
-    .unwrap();
+    let node = PersistentNode::builder(client.clone(), "/pn/e")
+        .mode(CreateMode::Ephemeral)
+        .data(b"e".to_vec())
+        .build()
+        .unwrap();
     node.start().unwrap();
     assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
     assert_eq!(counter.creates_of("/pn/e", Duration::ZERO).await, 1);
@@ -145,14 +136,11 @@ async fn set_data_updates_the_node_and_later_re_creations() {
     let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
-    let node = PersistentNode::new(
-        client.clone(),
-        CreateMode::Ephemeral,
-        false,
-        "/pn/d",
-        b"v1".to_vec(),
-    )
-    .unwrap();
+    let node = PersistentNode::builder(client.clone(), "/pn/d")
+        .mode(CreateMode::Ephemeral)
+        .data(b"v1".to_vec())
+        .build()
+        .unwrap();
     // Data set before the first create is what the create writes.
     node.set_data(b"v2".to_vec()).await.unwrap();
     node.start().unwrap();
@@ -181,14 +169,12 @@ async fn protected_sequential_node_keeps_its_name_when_re_created() {
     let server = fresh_chroot().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
-    let node = PersistentNode::new(
-        client.clone(),
-        CreateMode::EphemeralSequential,
-        true,
-        "/pn/seq/w-",
-        b"s".to_vec(),
-    )
-    .unwrap();
+    let node = PersistentNode::builder(client.clone(), "/pn/seq/w-")
+        .mode(CreateMode::EphemeralSequential)
+        .protected()
+        .data(b"s".to_vec())
+        .build()
+        .unwrap();
     node.start().unwrap();
     assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
     let path = node.actual_path().expect("named by the server");
@@ -223,14 +209,11 @@ async fn leftover_ephemeral_of_another_session_is_replaced() {
         .create_parents()
         .await
         .unwrap();
-    let node = PersistentNode::new(
-        client.clone(),
-        CreateMode::Ephemeral,
-        false,
-        "/pn/left",
-        b"fresh".to_vec(),
-    )
-    .unwrap();
+    let node = PersistentNode::builder(client.clone(), "/pn/left")
+        .mode(CreateMode::Ephemeral)
+        .data(b"fresh".to_vec())
+        .build()
+        .unwrap();
     node.start().unwrap();
     assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
     let (data, stat) = other.get_data("/pn/left").await.unwrap();
@@ -250,14 +233,11 @@ async fn persistent_mode_adopts_an_existing_node() {
         .await
         .unwrap();
     let before = stat_of(&observer, "/pn/p").await.unwrap();
-    let node = PersistentNode::new(
-        client.clone(),
-        CreateMode::Persistent,
-        false,
-        "/pn/p",
-        b"new".to_vec(),
-    )
-    .unwrap();
+    let node = PersistentNode::builder(client.clone(), "/pn/p")
+        .mode(CreateMode::Persistent)
+        .data(b"new".to_vec())
+        .build()
+        .unwrap();
     node.start().unwrap();
     assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
     let (data, stat) = observer.get_data("/pn/p").await.unwrap();
@@ -274,24 +254,18 @@ async fn rival_owners_of_one_path_settle_instead_of_fighting() {
     let b = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
     let mut counter = CreateCounter::start(&observer, "/pn").await;
-    let first = PersistentNode::new(
-        a.clone(),
-        CreateMode::Ephemeral,
-        false,
-        "/pn/r",
-        b"a".to_vec(),
-    )
-    .unwrap();
+    let first = PersistentNode::builder(a.clone(), "/pn/r")
+        .mode(CreateMode::Ephemeral)
+        .data(b"a".to_vec())
+        .build()
+        .unwrap();
     first.start().unwrap();
     assert!(first.wait_for_initial_create(DEADLINE).await.unwrap());
-    let second = PersistentNode::new(
-        b.clone(),
-        CreateMode::Ephemeral,
-        false,
-        "/pn/r",
-        b"b".to_vec(),
-    )
-    .unwrap();
+    let second = PersistentNode::builder(b.clone(), "/pn/r")
+        .mode(CreateMode::Ephemeral)
+        .data(b"b".to_vec())
+        .build()
+        .unwrap();
     second.start().unwrap();
     // One take-over each at most, then one side yields: a handful of creates, not a loop.
     let creates = counter.creates_of("/pn/r", Duration::from_secs(3)).await;
@@ -318,14 +292,11 @@ async fn server_paused_past_the_session_timeout_re_creates_once() {
     let mut server = own_server().await;
     let client = connect(&server.connect_string()).await;
     let observer = connect(&server.connect_string()).await;
-    let node = PersistentNode::new(
-        client.clone(),
-        CreateMode::Ephemeral,
-        false,
-        "/pn/z",
-        b"z".to_vec(),
-    )
-    .unwrap();
+    let node = PersistentNode::builder(client.clone(), "/pn/z")
+        .mode(CreateMode::Ephemeral)
+        .data(b"z".to_vec())
+        .build()
+        .unwrap();
     node.start().unwrap();
     assert!(node.wait_for_initial_create(DEADLINE).await.unwrap());
     let before = stat_of(&observer, "/pn/z").await.unwrap();

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::plumbing::LifecycleError;
+
 /// Why a cache operation failed.
 #[derive(Debug, Clone, Error)]
 pub enum CacheError {
@@ -13,5 +15,24 @@ pub enum CacheError {
     Closed,
     /// A ZooKeeper operation of the initial load failed (including a bad path).
     #[error(transparent)]
-    Zk(#[from] zk_core::Error),
+    ZooKeeper(#[from] zk_core::Error),
+}
+
+impl CacheError {
+    /// The ZooKeeper error behind this one, if there is one.
+    pub fn as_zookeeper(&self) -> Option<&zk_core::Error> {
+        match self {
+            CacheError::ZooKeeper(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<LifecycleError> for CacheError {
+    fn from(e: LifecycleError) -> Self {
+        match e {
+            LifecycleError::AlreadyStarted => CacheError::AlreadyStarted,
+            LifecycleError::Closed => CacheError::Closed,
+        }
+    }
 }

@@ -33,7 +33,6 @@ mod driver;
 mod ensure_path;
 mod error;
 mod events;
-mod lifecycle;
 mod node_cache;
 mod path_children;
 mod resync;

@@ -39,7 +39,7 @@ pub(crate) async fn run<T: Payload>(inner: Arc<CacheInner<T>>) {
     loop {
         match children.start().await {
             Ok(()) => break,
-            Err(CacheError::Zk(e)) => {
+            Err(CacheError::ZooKeeper(e)) => {
                 inner.initialized.send_if_modified(|init| {
                     let unset = init.is_none();
                     if unset {

@@ -3,6 +3,8 @@
 use thiserror::Error;
 
 use super::InstanceJsonError;
+use crate::nodes::NodeError;
+use crate::plumbing::LifecycleError;
 
 /// An error from [`ServiceDiscovery`](super::ServiceDiscovery), a
 /// [`ServiceCache`](super::ServiceCache) or a [`ServiceProvider`](super::ServiceProvider).
@@ -42,6 +44,25 @@ pub enum DiscoveryError {
     /// The discovery, cache or provider is closed.
     #[error("closed")]
     Closed,
+}
+
+impl From<LifecycleError> for DiscoveryError {
+    fn from(e: LifecycleError) -> Self {
+        match e {
+            LifecycleError::AlreadyStarted => DiscoveryError::AlreadyStarted,
+            LifecycleError::Closed => DiscoveryError::Closed,
+        }
+    }
+}
+
+impl From<NodeError> for DiscoveryError {
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::AlreadyStarted => DiscoveryError::AlreadyStarted,
+            NodeError::NotStarted | NodeError::Closed => DiscoveryError::Closed,
+            NodeError::ZooKeeper(e) => DiscoveryError::ZooKeeper(e),
+        }
+    }
 }
 
 impl DiscoveryError {

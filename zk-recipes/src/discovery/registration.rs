@@ -56,14 +56,11 @@ impl<T: Payload> Registration<T> {
             keep_on_close: !service_type.is_dynamic(),
             on_external_data: hook,
         };
-        let node = PersistentNode::with_options(
-            client,
-            create_mode(service_type),
-            false,
-            path,
-            Bytes::from(bytes),
-            options,
-        )?;
+        let node = PersistentNode::builder(client, path)
+            .mode(create_mode(service_type))
+            .data(Bytes::from(bytes))
+            .options(options)
+            .build()?;
         Ok(Registration {
             instance: current,
             node,

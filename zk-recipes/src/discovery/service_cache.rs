@@ -1,17 +1,15 @@
 //! `ServiceCache`: the instances of one service, kept in memory and up to date.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use zk_core::proto::path::{join, validate_path};
 use zk_core::{Client, ConnectionState};
 
 use super::cache_loop;
 use super::service_discovery::DiscoveryInner;
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance};
-use crate::plumbing::{FanOut, lock};
+use crate::plumbing::{FanOut, Lifecycle};
 
 /// The cached list: shared, immutable snapshots.
 pub type InstanceList<T> = Arc<Vec<Arc<ServiceInstance<T>>>>;
@@ -49,9 +47,7 @@ pub(crate) struct CacheInner<T: Payload> {
     /// Set once the first full load is done (or `Err` with why it failed).
     pub(crate) initialized: watch::Sender<Option<Result<(), zk_core::Error>>>,
     listeners: FanOut<ServiceCacheEvent>,
-    task: Mutex<Option<JoinHandle<()>>>,
-    started: AtomicBool,
-    closed: AtomicBool,
+    lifecycle: Lifecycle,
 }
 
 impl<T: Payload> ServiceCache<T> {
@@ -59,15 +55,9 @@ impl<T: Payload> ServiceCache<T> {
     /// fails (say, no connection in time), its error is returned and the cache keeps
     /// trying in the background.
     pub async fn start(&self) -> Result<(), DiscoveryError> {
-        if self.inner.closed.load(Ordering::Acquire) {
-            return Err(DiscoveryError::Closed);
-        }
-        if self.inner.started.swap(true, Ordering::AcqRel) {
-            return Err(DiscoveryError::AlreadyStarted);
-        }
+        let guard = self.inner.lifecycle.begin_start()?;
         let mut initialized = self.inner.initialized.subscribe();
-        let task = tokio::spawn(cache_loop::run(self.inner.clone()));
-        *lock(&self.inner.task) = Some(task);
+        guard.commit_spawning(cache_loop::run(self.inner.clone()))?;
         let outcome = initialized
             .wait_for(Option::is_some)
             .await
@@ -118,18 +108,18 @@ impl<T: Payload> CacheInner<T> {
     }
 
     pub(crate) async fn close(&self) {
-        self.stop();
-        let task = lock(&self.task).take();
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        self.mark_closed();
+        self.lifecycle.stop_task().await;
     }
 
+    /// Closes the cache without waiting for its task (for `Drop`).
     fn stop(&self) {
-        self.closed.store(true, Ordering::Release);
-        if let Some(task) = lock(&self.task).as_ref() {
-            task.abort();
-        }
+        self.mark_closed();
+        self.lifecycle.abort_task();
+    }
+
+    fn mark_closed(&self) {
+        self.lifecycle.close();
         self.listeners.close();
         self.initialized.send_if_modified(|init| {
             let unset = init.is_none();
@@ -182,9 +172,7 @@ impl<T: Payload> ServiceCacheBuilder<T> {
             instances: watch::Sender::new(Arc::new(Vec::new())),
             initialized: watch::Sender::new(None),
             listeners: FanOut::new(),
-            task: Mutex::new(None),
-            started: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
+            lifecycle: Lifecycle::new(),
         });
         self.discovery.track_cache(&inner);
         Ok(ServiceCache { inner })

@@ -2,7 +2,6 @@
 //! Curator's `ServiceDiscoveryImpl`, with the re-registration fixes Curator never shipped.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use tracing::{info, warn};
@@ -13,7 +12,7 @@ use super::registration::{Registration, instance_path};
 use super::service_cache::{CacheInner, ServiceCacheBuilder};
 use super::service_provider::ServiceProviderBuilder;
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance};
-use crate::plumbing::lock;
+use crate::plumbing::{Lifecycle, Phase, lock};
 
 /// Registers service instances in ZooKeeper and queries them, in Curator's layout:
 /// `basePath/name/id`, holding the instance as Curator's JSON.
@@ -76,8 +75,7 @@ pub(crate) struct DiscoveryInner<T: Payload> {
     ops: tokio::sync::Mutex<()>,
     registrations: Mutex<HashMap<String, Arc<Registration<T>>>>,
     caches: Mutex<Vec<Weak<CacheInner<T>>>>,
-    started: AtomicBool,
-    closed: AtomicBool,
+    lifecycle: Lifecycle,
 }
 
 impl<T: Payload> ServiceDiscovery<T> {
@@ -91,10 +89,7 @@ impl<T: Payload> ServiceDiscovery<T> {
     /// If registering fails with a connection error, the instance stays registered and
     /// its node is created once the connection is back; the error is still returned.
     pub async fn start(&self) -> Result<(), DiscoveryError> {
-        self.check_open()?;
-        if self.inner.started.swap(true, Ordering::AcqRel) {
-            return Err(DiscoveryError::AlreadyStarted);
-        }
+        self.inner.lifecycle.start()?;
         let base = &self.inner.base_path;
         if base != "/" {
             match self.inner.client.create(base, b"").create_parents().await {
@@ -327,7 +322,7 @@ impl<T: Payload> ServiceDiscovery<T> {
     /// every dynamic instance (their nodes are deleted; static and permanent ones stay).
     /// Closing twice does nothing. Returns the first error; every instance is tried.
     pub async fn close(&self) -> Result<(), DiscoveryError> {
-        if self.inner.closed.swap(true, Ordering::AcqRel) {
+        if self.inner.lifecycle.close() == Phase::Closed {
             return Ok(());
         }
         let caches: Vec<_> = lock(&self.inner.caches).drain(..).collect();
@@ -349,7 +344,7 @@ impl<T: Payload> ServiceDiscovery<T> {
     }
 
     fn check_open(&self) -> Result<(), DiscoveryError> {
-        if self.inner.closed.load(Ordering::Acquire) {
+        if self.inner.is_closed() {
             Err(DiscoveryError::Closed)
         } else {
             Ok(())
@@ -370,7 +365,7 @@ impl<T: Payload> DiscoveryInner<T> {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        self.lifecycle.is_closed()
     }
 }
 
@@ -445,8 +440,7 @@ impl<T: Payload> ServiceDiscoveryBuilder<T> {
                 ops: tokio::sync::Mutex::new(()),
                 registrations: Mutex::new(HashMap::new()),
                 caches: Mutex::new(Vec::new()),
-                started: AtomicBool::new(false),
-                closed: AtomicBool::new(false),
+                lifecycle: Lifecycle::new(),
             }),
         })
     }

@@ -1,5 +1,7 @@
 //! The one error type of the leader recipes.
 
+use crate::plumbing::LifecycleError;
+
 /// Why a leader-election call failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LeaderError {
@@ -14,7 +16,26 @@ pub enum LeaderError {
     Closed,
     /// A ZooKeeper operation failed (including a malformed election path).
     #[error(transparent)]
-    Zk(#[from] zk_core::Error),
+    ZooKeeper(#[from] zk_core::Error),
+}
+
+impl LeaderError {
+    /// The ZooKeeper error behind this one, if there is one.
+    pub fn as_zookeeper(&self) -> Option<&zk_core::Error> {
+        match self {
+            LeaderError::ZooKeeper(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<LifecycleError> for LeaderError {
+    fn from(e: LifecycleError) -> Self {
+        match e {
+            LifecycleError::AlreadyStarted => LeaderError::AlreadyStarted,
+            LifecycleError::Closed => LeaderError::Closed,
+        }
+    }
 }
 
 /// The result of a leader-election call.

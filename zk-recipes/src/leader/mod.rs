@@ -17,7 +17,6 @@
 mod error;
 mod events;
 mod latch;
-mod lifecycle;
 mod node_cleanup;
 mod order;
 mod participant;

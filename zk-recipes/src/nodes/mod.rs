@@ -6,11 +6,13 @@
 //! Internals: `keeper` is the background task, `ownership` decides what to do with a
 //! node found at the path, `shared` is the state the handle and the task share.
 
+mod error;
 mod keeper;
 mod ownership;
 mod persistent_node;
 mod shared;
 
-pub use persistent_node::PersistentNode;
+pub use error::NodeError;
+pub use persistent_node::{PersistentNode, PersistentNodeBuilder};
 
 pub(crate) use shared::{DataHook, NodeOptions};

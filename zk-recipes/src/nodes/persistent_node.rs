@@ -1,18 +1,18 @@
 //! `PersistentNode`: a node that stays in ZooKeeper through connection problems,
 //! session expiry and deletion by others, as Curator's `PersistentNode`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::task::JoinHandle;
 use tracing::{info, warn};
 use zk_core::proto::path::validate_path;
-use zk_core::{Client, CreateMode, Error, Result};
+use zk_core::{Client, CreateMode, Error};
 
+use super::error::{NodeError, Result};
 use super::keeper;
-use super::shared::{Lifecycle, NodeOptions, Shared};
-use crate::plumbing::lock;
+use super::shared::{NodeOptions, Shared};
+use crate::plumbing::Phase;
 
 /// A node that tries to stay present: created in the background by [`start`](Self::start),
 /// and created again after it is deleted, after its session expires and whenever a
@@ -42,12 +42,15 @@ use crate::plumbing::lock;
 /// - [`set_data`](Self::set_data) works before the first create too: the create uses it.
 ///
 /// ```no_run
-/// # async fn demo(client: zk_core::Client) -> zk_core::Result<()> {
+/// # async fn demo(client: zk_core::Client) -> Result<(), zk_recipes::NodeError> {
 /// use std::time::Duration;
 /// use zk_core::CreateMode;
 /// use zk_recipes::PersistentNode;
 ///
-/// let node = PersistentNode::new(client, CreateMode::Ephemeral, false, "/workers/w1", b"up".to_vec())?;
+/// let node = PersistentNode::builder(client, "/workers/w1")
+///     .mode(CreateMode::Ephemeral)
+///     .data(b"up".to_vec())
+///     .build()?;
 /// node.start()?;
 /// assert!(node.wait_for_initial_create(Duration::from_secs(10)).await?);
 /// node.set_data(b"busy".to_vec()).await?;
@@ -57,95 +60,121 @@ use crate::plumbing::lock;
 #[derive(Debug)]
 pub struct PersistentNode {
     shared: Arc<Shared>,
-    task: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl PersistentNode {
-    /// A node at `path` in `mode`, holding `data`; with `use_protection`, the name gets
-    /// Curator's `_c_<uuid>-` prefix (see [`CreateBuilder::protected`](zk_core::framework::ops::create::CreateBuilder::protected)).
-    ///
-    /// Fails with [`Error::InvalidPath`] for a bad path and [`Error::InvalidArgument`] for
-    /// the TTL modes, which need a TTL this recipe does not take.
-    pub fn new(
-        client: Client,
-        mode: CreateMode,
-        use_protection: bool,
-        path: impl Into<String>,
-        data: impl Into<Bytes>,
-    ) -> Result<Self> {
-        Self::with_options(
-            client,
-            mode,
-            use_protection,
-            path.into(),
-            data.into(),
-            NodeOptions::default(),
-        )
+/// Builds a [`PersistentNode`]: `PersistentNode::builder(client, path)`, then the
+/// mode (ephemeral unless told), protection and data.
+#[derive(Debug)]
+#[must_use = "a builder does nothing until build()"]
+pub struct PersistentNodeBuilder {
+    client: Client,
+    path: String,
+    mode: CreateMode,
+    protection: bool,
+    data: Bytes,
+    options: NodeOptions,
+}
+
+impl PersistentNodeBuilder {
+    /// The node's mode (default [`CreateMode::Ephemeral`]). The TTL modes are refused
+    /// by [`build`](Self::build): this recipe takes no TTL.
+    pub fn mode(mut self, mode: CreateMode) -> Self {
+        self.mode = mode;
+        self
     }
 
-    pub(crate) fn with_options(
-        client: Client,
-        mode: CreateMode,
-        use_protection: bool,
-        path: String,
-        data: Bytes,
-        options: NodeOptions,
-    ) -> Result<Self> {
-        validate_path(&path, mode.is_sequential())?;
+    /// Curator's protection: the first create's name gets the `_c_<uuid>-` prefix (see
+    /// [`CreateBuilder::protected`](zk_core::framework::ops::create::CreateBuilder::protected)).
+    /// Use it with the sequential modes.
+    pub fn protected(self) -> Self {
+        self.protection(true)
+    }
+
+    /// Protection on or off.
+    pub fn protection(mut self, on: bool) -> Self {
+        self.protection = on;
+        self
+    }
+
+    /// The data the node holds (default empty).
+    pub fn data(mut self, data: impl Into<Bytes>) -> Self {
+        self.data = data.into();
+        self
+    }
+
+    /// Discovery's settings.
+    pub(crate) fn options(mut self, options: NodeOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Checks the settings and makes the node (not started).
+    ///
+    /// Fails with [`Error::InvalidPath`] for a bad path and [`Error::InvalidArgument`]
+    /// for the root or a TTL mode, wrapped in [`NodeError::ZooKeeper`].
+    pub fn build(self) -> Result<PersistentNode> {
+        let PersistentNodeBuilder {
+            client,
+            path,
+            mode,
+            protection,
+            data,
+            options,
+        } = self;
+        validate_path(&path, mode.is_sequential()).map_err(Error::from)?;
         if path == "/" {
-            return Err(Error::InvalidArgument(
-                "a persistent node cannot be the root".into(),
-            ));
+            return Err(
+                Error::InvalidArgument("a persistent node cannot be the root".into()).into(),
+            );
         }
         if mode.is_ttl() {
             return Err(Error::InvalidArgument(
                 "TTL modes are not supported by PersistentNode".into(),
-            ));
+            )
+            .into());
         }
         Ok(PersistentNode {
-            shared: Arc::new(Shared::new(
-                client,
-                mode,
-                use_protection,
-                path,
-                data,
-                options,
-            )),
-            task: Mutex::new(None),
+            shared: Arc::new(Shared::new(client, mode, protection, path, data, options)),
         })
+    }
+}
+
+impl PersistentNode {
+    /// A builder for a node at `path`.
+    pub fn builder(client: Client, path: impl Into<String>) -> PersistentNodeBuilder {
+        PersistentNodeBuilder {
+            client,
+            path: path.into(),
+            mode: CreateMode::Ephemeral,
+            protection: false,
+            data: Bytes::new(),
+            options: NodeOptions::default(),
+        }
     }
 
     /// Starts creating the node in the background. Must be called inside a Tokio runtime.
     ///
-    /// Fails with [`Error::InvalidArgument`] if already started and [`Error::Closed`]
-    /// after close.
+    /// Fails with [`NodeError::AlreadyStarted`] if already started and
+    /// [`NodeError::Closed`] after close.
     pub fn start(&self) -> Result<()> {
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| Error::InvalidArgument("start() needs a Tokio runtime".into()))?;
-        let mut lifecycle = lock(&self.shared.lifecycle);
-        match *lifecycle {
-            Lifecycle::Latent => {}
-            Lifecycle::Started => {
-                return Err(Error::InvalidArgument("already started".into()));
-            }
-            Lifecycle::Closed => return Err(Error::Closed),
-        }
-        *lifecycle = Lifecycle::Started;
+        tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::InvalidArgument("PersistentNode::start() needs a Tokio runtime".into())
+        })?;
+        let guard = self.shared.lifecycle.begin_start()?;
         // Subscribe before the first check, so no state change is missed.
         let states = self.shared.client.connection_states();
         let shutdown = self.shared.shutdown.subscribe();
-        let task = runtime.spawn(keeper::run(self.shared.clone(), states, shutdown));
-        *lock(&self.task) = Some(task);
+        guard.commit_spawning(keeper::run(self.shared.clone(), states, shutdown))?;
         Ok(())
     }
 
     /// Waits until the node has been created (or found ours) for the first time, up to
     /// `timeout`: `Ok(false)` on timeout. Fails if the node was never started or is closed.
     pub async fn wait_for_initial_create(&self, timeout: Duration) -> Result<bool> {
-        match self.shared.lifecycle() {
-            Lifecycle::Latent => return Err(Error::InvalidArgument("not started".into())),
-            Lifecycle::Closed => return Err(Error::Closed),
-            Lifecycle::Started => {}
+        match self.shared.lifecycle.phase() {
+            Phase::Latent | Phase::Starting => return Err(NodeError::NotStarted),
+            Phase::Closed => return Err(NodeError::Closed),
+            Phase::Started => {}
         }
         let mut progress = self.shared.progress.subscribe();
         let waited = tokio::time::timeout(timeout, progress.wait_for(|p| p.created)).await;
@@ -154,7 +183,7 @@ impl PersistentNode {
 
     /// Waits for the outcome of the first attempt to make the node: its path once it is
     /// ours, or the error that attempt ended with (the task keeps trying after it).
-    pub(crate) async fn first_outcome(&self) -> Result<String> {
+    pub(crate) async fn first_outcome(&self) -> zk_core::Result<String> {
         let mut progress = self.shared.progress.subscribe();
         let p = progress
             .wait_for(|p| p.created || p.failures > 0)
@@ -172,12 +201,12 @@ impl PersistentNode {
     /// node now if it exists and is ours. The error of that write is returned, but the
     /// data stays changed and reaches the node once the connection is back.
     pub async fn set_data(&self, data: impl Into<Bytes>) -> Result<()> {
-        if self.shared.lifecycle() == Lifecycle::Closed {
-            return Err(Error::Closed);
+        if self.shared.lifecycle.is_closed() {
+            return Err(NodeError::Closed);
         }
         self.shared.store_data(data.into());
         match self.shared.held_path() {
-            Some(path) => self.shared.write_pending(&path).await,
+            Some(path) => Ok(self.shared.write_pending(&path).await?),
             None => Ok(()),
         }
     }
@@ -193,7 +222,7 @@ impl PersistentNode {
         self.shared.actual_path.borrow().clone()
     }
 
-    /// The path given to [`new`](Self::new).
+    /// The path given to [`builder`](Self::builder).
     pub fn base_path(&self) -> &str {
         &self.shared.base_path
     }
@@ -217,22 +246,13 @@ impl PersistentNode {
     /// As [`close`](Self::close), deleting the node only if `delete` (discovery keeps
     /// static and permanent instances on close, but deletes them on unregister).
     pub(crate) async fn close_deleting(&self, delete: bool) -> Result<()> {
-        {
-            let mut lifecycle = lock(&self.shared.lifecycle);
-            let was = *lifecycle;
-            *lifecycle = Lifecycle::Closed;
-            if was != Lifecycle::Started {
-                return Ok(());
-            }
+        if self.shared.lifecycle.close() != Phase::Started {
+            return Ok(());
         }
         self.shared.shutdown.send_replace(true);
-        let task = lock(&self.task).take();
-        if let Some(mut task) = task {
-            let grace = self.shared.client.config().connection_timeout;
-            if tokio::time::timeout(grace, &mut task).await.is_err() {
-                warn!(path = %self.shared.base_path, "persistent node: task did not stop in time; aborting it");
-                task.abort();
-            }
+        let grace = self.shared.client.config().connection_timeout;
+        if !self.shared.lifecycle.wait_for_task(grace).await {
+            warn!(path = %self.shared.base_path, "persistent node: task did not stop in time; aborting it");
         }
         let held = self.shared.held_path();
         self.shared.actual_path.send_replace(None);
@@ -241,12 +261,13 @@ impl PersistentNode {
         }
         let Some(path) = held else { return Ok(()) };
         info!(%path, "persistent node: closing, deleting the node");
-        self.shared
+        Ok(self
+            .shared
             .client
             .delete(&path)
             .guaranteed()
             .quietly()
-            .await
+            .await?)
     }
 }
 
@@ -255,8 +276,6 @@ impl Drop for PersistentNode {
     /// goes with the session.
     fn drop(&mut self) {
         self.shared.shutdown.send_replace(true);
-        if let Some(task) = lock(&self.task).take() {
-            task.abort();
-        }
+        self.shared.lifecycle.abort_task();
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::plumbing::lock;
+use crate::plumbing::{Lifecycle, lock};
 use bytes::Bytes;
 use tokio::sync::watch;
 use zk_core::{Client, Code, CreateMode, Error, Result};
@@ -65,14 +65,6 @@ pub(crate) struct Progress {
     pub last_error: Option<Error>,
 }
 
-/// Lifecycle of a node recipe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lifecycle {
-    Latent,
-    Started,
-    Closed,
-}
-
 /// Everything the handle and the task share.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -81,7 +73,7 @@ pub(crate) struct Shared {
     pub mode: CreateMode,
     pub protection: bool,
     pub options: NodeOptions,
-    pub lifecycle: Mutex<Lifecycle>,
+    pub lifecycle: Lifecycle,
     pub data: Mutex<NodeData>,
     pub path: Mutex<NodePath>,
     /// Held across every create and data write, so they reach the server in the order
@@ -107,7 +99,7 @@ impl Shared {
             mode,
             protection,
             options,
-            lifecycle: Mutex::new(Lifecycle::Latent),
+            lifecycle: Lifecycle::new(),
             data: Mutex::new(NodeData {
                 bytes: data,
                 generation: 1,
@@ -124,10 +116,6 @@ impl Shared {
             progress: watch::Sender::new(Progress::default()),
             shutdown: watch::Sender::new(false),
         }
-    }
-
-    pub(crate) fn lifecycle(&self) -> Lifecycle {
-        *lock(&self.lifecycle)
     }
 
     /// The data to keep on the node, with its generation.

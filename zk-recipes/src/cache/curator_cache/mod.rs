@@ -20,8 +20,8 @@ use zk_core::proto::path::validate_path;
 use super::ChildData;
 use super::error::CacheError;
 use super::events::CacheEvents;
-use super::lifecycle::Lifecycle;
 use crate::plumbing::FanOut;
+use crate::plumbing::Lifecycle;
 use crate::plumbing::lock;
 
 /// What a [`CuratorCache`] reports (Curator's `CuratorCacheListener.Type`, plus
@@ -136,14 +136,14 @@ impl CuratorCache {
     /// background, ending with [`CuratorCacheEvent::Initialized`].
     ///
     /// Fails with [`CacheError::AlreadyStarted`] or [`CacheError::Closed`] when
-    /// misused, and with [`CacheError::Zk`] for an invalid path or when the watch
+    /// misused, and with [`CacheError::ZooKeeper`] for an invalid path or when the watch
     /// cannot be set.
     pub async fn start(&self) -> Result<(), CacheError> {
         validate_path(&self.shared.root, false).map_err(zk_core::Error::from)?;
         let guard = self.life.begin_start()?;
         let mut worker = worker::Worker::new(self.shared.clone());
         worker.set_watch().await?;
-        guard.commit(worker.run())
+        Ok(guard.commit_spawning(worker.run())?)
     }
 
     /// The cached node at `full_path`, if any.

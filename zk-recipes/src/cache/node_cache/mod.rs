@@ -17,8 +17,8 @@ use zk_core::proto::path::validate_path;
 use super::ChildData;
 use super::error::CacheError;
 use super::events::CacheEvents;
-use super::lifecycle::Lifecycle;
 use crate::plumbing::FanOut;
+use crate::plumbing::Lifecycle;
 use crate::plumbing::lock;
 
 /// What a [`NodeCache`] reports.
@@ -89,7 +89,7 @@ impl NodeCache {
     /// an existing node is reported as a change.
     ///
     /// Fails with [`CacheError::AlreadyStarted`] or [`CacheError::Closed`] when
-    /// misused, and with [`CacheError::Zk`] for an invalid path or a failed initial read.
+    /// misused, and with [`CacheError::ZooKeeper`] for an invalid path or a failed initial read.
     pub async fn start(&self, build_initial: bool) -> Result<(), CacheError> {
         validate_path(&self.shared.path, false).map_err(zk_core::Error::from)?;
         let guard = self.life.begin_start()?;
@@ -97,7 +97,7 @@ impl NodeCache {
         if build_initial {
             worker.initial_build().await?;
         }
-        guard.commit(worker.run(!build_initial))
+        Ok(guard.commit_spawning(worker.run(!build_initial))?)
     }
 
     /// The node as last read: `None` if it does not exist (or was not read yet).

@@ -20,8 +20,8 @@ use super::ChildData;
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
 use super::events::CacheEvents;
-use super::lifecycle::Lifecycle;
 use crate::plumbing::FanOut;
+use crate::plumbing::Lifecycle;
 use crate::plumbing::lock;
 
 pub use event::PathChildrenCacheEvent;
@@ -163,7 +163,7 @@ impl PathChildrenCache {
     /// before this returns; otherwise they load in the background.
     ///
     /// Fails with [`CacheError::AlreadyStarted`] or [`CacheError::Closed`] when
-    /// misused, and with [`CacheError::Zk`] for an invalid path or when the initial
+    /// misused, and with [`CacheError::ZooKeeper`] for an invalid path or when the initial
     /// load (or the path's creation, if asked for) fails; a failed start may be
     /// tried again.
     pub async fn start(&self) -> Result<(), CacheError> {
@@ -176,7 +176,7 @@ impl PathChildrenCache {
         if self.config.start_mode == StartMode::BuildInitialCache {
             worker.initial_build().await?;
         }
-        guard.commit(worker.run())
+        Ok(guard.commit_spawning(worker.run())?)
     }
 
     /// The cached children, sorted by path. No guarantee of accuracy: this is the

@@ -20,8 +20,8 @@ use super::child_data::subtree_keys;
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
 use super::events::CacheEvents;
-use super::lifecycle::Lifecycle;
 use crate::plumbing::FanOut;
+use crate::plumbing::Lifecycle;
 use crate::plumbing::lock;
 
 pub use event::TreeCacheEvent;
@@ -141,7 +141,7 @@ impl TreeCache {
     /// [`TreeCacheEvent::Initialized`].
     ///
     /// Fails with [`CacheError::AlreadyStarted`] or [`CacheError::Closed`] when
-    /// misused, and with [`CacheError::Zk`] for an invalid path or when the root's
+    /// misused, and with [`CacheError::ZooKeeper`] for an invalid path or when the root's
     /// creation (if asked for) fails.
     pub async fn start(&self) -> Result<(), CacheError> {
         validate_path(&self.shared.root, false).map_err(zk_core::Error::from)?;
@@ -150,7 +150,7 @@ impl TreeCache {
             ensure_path(&self.shared.client, &self.shared.root).await?;
         }
         let worker = worker::Worker::new(self.shared.clone());
-        guard.commit(worker.run())
+        Ok(guard.commit_spawning(worker.run())?)
     }
 
     /// The cached node at `full_path`, or `None` if the cache holds no such node.

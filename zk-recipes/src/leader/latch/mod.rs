@@ -19,7 +19,7 @@ use crate::leader::events::LeadershipEvents;
 use crate::leader::node_cleanup::{delete_after_drop, delete_at_close};
 use crate::leader::participant::{Participant, read_leader, read_participants};
 use crate::leader::token::FencingToken;
-use crate::plumbing::lock;
+use crate::plumbing::{Phase, lock};
 use state::Shared;
 
 /// Whether closing a latch that leads tells its subscribers.
@@ -215,7 +215,7 @@ impl LeaderLatch {
     /// started, does nothing. An error means the node could not be deleted now;
     /// the client keeps trying in the background.
     pub async fn close_with(&self, mode: CloseMode) -> Result<()> {
-        if !self.shared.lifecycle.close() {
+        if self.shared.lifecycle.close() != Phase::Started {
             return Ok(());
         }
         self.shared.closed.send_replace(true);
@@ -249,7 +249,7 @@ impl LeaderLatch {
 
 impl Drop for LeaderLatch {
     fn drop(&mut self) {
-        if !self.shared.lifecycle.close() {
+        if self.shared.lifecycle.close() != Phase::Started {
             return;
         }
         self.shared.closed.send_replace(true);

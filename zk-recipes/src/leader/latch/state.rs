@@ -9,9 +9,9 @@ use tracing::info;
 use zk_core::Client;
 
 use crate::leader::events::LeadershipEvent;
-use crate::leader::lifecycle::Lifecycle;
 use crate::leader::token::FencingToken;
 use crate::plumbing::FanOut;
+use crate::plumbing::Lifecycle;
 use crate::plumbing::lock;
 
 /// The latch's node: its full path and the token it carries when it leads.

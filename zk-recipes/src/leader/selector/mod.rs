@@ -16,10 +16,10 @@ use zk_core::Client;
 use zk_core::proto::path::validate_path;
 
 use crate::leader::error::Result;
-use crate::leader::lifecycle::Lifecycle;
 use crate::leader::node_cleanup::{delete_after_drop, delete_at_close};
 use crate::leader::participant::{Participant, read_leader, read_participants};
 use crate::plumbing::lock;
+use crate::plumbing::{Lifecycle, Phase};
 
 pub use listener::{LeaderSelectorListener, LeadershipContext};
 
@@ -215,7 +215,7 @@ impl LeaderSelector {
     /// does nothing. An error means the node could not be deleted now; the client
     /// keeps trying in the background.
     pub async fn close(&self) -> Result<()> {
-        if !self.shared.lifecycle.close() {
+        if self.shared.lifecycle.close() != Phase::Started {
             return Ok(());
         }
         self.shared.closed.send_replace(true);
@@ -242,7 +242,7 @@ impl LeaderSelector {
 
 impl Drop for LeaderSelector {
     fn drop(&mut self) {
-        if !self.shared.lifecycle.close() {
+        if self.shared.lifecycle.close() != Phase::Started {
             return;
         }
         self.shared.closed.send_replace(true);
