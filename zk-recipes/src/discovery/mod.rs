@@ -19,10 +19,10 @@
 //! - [`InstanceSelector`]: filters plus strategy, what a service provider runs on its cached list.
 //! - [`local_ipv4_addresses`]: the default address rule of Curator's builder.
 
-mod cache_loop;
 mod down_instance;
 mod error;
 mod filter;
+mod inner;
 mod instance;
 mod json;
 mod local_ip;

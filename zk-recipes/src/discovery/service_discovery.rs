@@ -8,8 +8,9 @@ use tracing::{info, warn};
 use zk_core::proto::path::{join, validate_path};
 use zk_core::{Client, Code};
 
+use super::inner::DiscoveryInner;
 use super::registration::{Registration, instance_path};
-use super::service_cache::{CacheInner, ServiceCacheBuilder};
+use super::service_cache::ServiceCacheBuilder;
 use super::service_provider::ServiceProviderBuilder;
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance};
 use crate::plumbing::{Lifecycle, Phase, lock};
@@ -61,21 +62,6 @@ impl<T: Payload> Clone for ServiceDiscovery<T> {
             inner: self.inner.clone(),
         }
     }
-}
-
-/// What the discovery, its caches and its providers share.
-#[derive(Debug)]
-pub(crate) struct DiscoveryInner<T: Payload> {
-    pub(crate) client: Client,
-    pub(crate) base_path: String,
-    pub(crate) serializer: JsonInstanceSerializer,
-    watch_instances: bool,
-    this_instance: Option<ServiceInstance<T>>,
-    /// Serializes register / update / unregister / close.
-    ops: tokio::sync::Mutex<()>,
-    registrations: Mutex<HashMap<String, Arc<Registration<T>>>>,
-    caches: Mutex<Vec<Weak<CacheInner<T>>>>,
-    lifecycle: Lifecycle,
 }
 
 impl<T: Payload> ServiceDiscovery<T> {
@@ -353,19 +339,6 @@ impl<T: Payload> ServiceDiscovery<T> {
 
     fn registration(&self, id: &str) -> Option<Arc<Registration<T>>> {
         lock(&self.inner.registrations).get(id).cloned()
-    }
-}
-
-impl<T: Payload> DiscoveryInner<T> {
-    /// Records a cache so that `close()` closes it too; forgets dropped ones.
-    pub(crate) fn track_cache(&self, cache: &Arc<CacheInner<T>>) {
-        let mut caches = lock(&self.caches);
-        caches.retain(|c| c.strong_count() > 0);
-        caches.push(Arc::downgrade(cache));
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        self.lifecycle.is_closed()
     }
 }
 

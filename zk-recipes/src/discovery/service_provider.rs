@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use super::inner::DiscoveryInner;
 use super::service_cache::ServiceCacheBuilder;
-use super::service_discovery::DiscoveryInner;
 use super::{
     DiscoveryError, DownInstancePolicy, InstanceFilter, InstanceSelector, Payload,
     ProviderStrategy, RoundRobin, ServiceCache, ServiceInstance,

@@ -1,13 +1,14 @@
 //! `ServiceCache`: the instances of one service, kept in memory and up to date.
 
+mod worker;
+
 use std::sync::Arc;
 
 use tokio::sync::watch;
 use zk_core::proto::path::{join, validate_path};
 use zk_core::{Client, ConnectionState};
 
-use super::cache_loop;
-use super::service_discovery::DiscoveryInner;
+use super::inner::DiscoveryInner;
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance};
 use crate::plumbing::{FanOut, Lifecycle};
 
@@ -57,7 +58,7 @@ impl<T: Payload> ServiceCache<T> {
     pub async fn start(&self) -> Result<(), DiscoveryError> {
         let guard = self.inner.lifecycle.begin_start()?;
         let mut initialized = self.inner.initialized.subscribe();
-        guard.commit_spawning(cache_loop::run(self.inner.clone()))?;
+        guard.commit_spawning(worker::run(self.inner.clone()))?;
         let outcome = initialized
             .wait_for(Option::is_some)
             .await

@@ -19,9 +19,9 @@ use tracing::warn;
 use zk_core::ConnectionState;
 use zk_core::proto::path::node_name;
 
-use super::service_cache::{CacheInner, ServiceCacheEvent};
-use super::{Payload, ServiceInstance};
+use super::{CacheInner, ServiceCacheEvent};
 use crate::cache::{CacheError, ChildData, PathChildrenCache, PathChildrenCacheEvent, StartMode};
+use crate::discovery::{Payload, ServiceInstance};
 use crate::plumbing::backoff;
 
 /// Node name to instance.
