@@ -259,3 +259,21 @@ async fn watched_reads_fire_once_on_the_change_they_watch() {
     let ev = within(SOON, "child watch", child_added).await.unwrap();
     assert_eq!(ev.event_type, EventType::NodeChildrenChanged);
 }
+
+#[tokio::test]
+async fn create_and_set_data_take_anything_that_reads_as_bytes() {
+    let server = server().await;
+    let client = client_of(&server).await;
+    let text = unique("as-ref-text");
+    client.create(&text, "hello").await.unwrap();
+    let owned: Vec<u8> = b"owned".to_vec();
+    let vec_path = unique("as-ref-vec");
+    client.create(&vec_path, &owned).await.unwrap();
+    client
+        .set_data(&text, &bytes::Bytes::from_static(b"bytes"))
+        .await
+        .unwrap();
+    assert_eq!(&client.get_data(&text).await.unwrap().0[..], b"bytes");
+    assert_eq!(&client.get_data(&vec_path).await.unwrap().0[..], b"owned");
+    client.close().await;
+}

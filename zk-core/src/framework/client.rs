@@ -205,6 +205,18 @@ impl Client {
         .map_err(|e| self.inner.namespace.strip_error(e))
     }
 
+    /// Runs `op` inside the retry policy on `path` with the namespace applied: the
+    /// way of every operation on one node. `op` gets each attempt's session and the
+    /// full path.
+    pub(crate) async fn with_retry_at<T>(
+        &self,
+        path: &str,
+        op: impl AsyncFn(Session, &str) -> Result<T>,
+    ) -> Result<T> {
+        let full = self.inner.namespace.apply(path, false)?;
+        self.with_retry(|s| op(s, &full)).await
+    }
+
     /// Spawns a background task owned by the client: it stops on close or when the
     /// last clone is dropped.
     pub(crate) fn spawn_background(&self, fut: impl Future<Output = ()> + Send + 'static) {

@@ -12,7 +12,6 @@ mod builder;
 mod client;
 mod namespace;
 pub mod ops;
-mod ops_api;
 mod state;
 
 pub use builder::{

@@ -52,16 +52,13 @@ impl<'a> IntoFuture for SetAclBuilder<'a> {
 impl Client {
     /// The node's ACL and stat.
     pub async fn get_acl(&self, path: &str) -> Result<(Vec<Acl>, Stat)> {
-        let full = self.inner.namespace.apply(path, false)?;
-        let full = &full;
-        self.with_retry(|s| async move { s.get_acl(full).await })
+        self.with_retry_at(path, async |s, full| s.get_acl(full).await)
             .await
     }
 
     /// Waits until the connected server has caught up with the leader for `path`.
     pub async fn sync(&self, path: &str) -> Result<()> {
-        let full = self.inner.namespace.apply(path, false)?;
-        let full = &full;
-        self.with_retry(|s| async move { s.sync(full).await }).await
+        self.with_retry_at(path, async |s, full| s.sync(full).await)
+            .await
     }
 }

@@ -23,10 +23,8 @@ impl<'a> GetChildrenBuilder<'a> {
 
     /// Returns the parent's stat with the names.
     pub async fn with_stat(self) -> Result<(Vec<String>, Stat)> {
-        let full = self.client.inner.namespace.apply(self.path, false)?;
-        let full = &full;
         self.client
-            .with_retry(|s| async move { s.get_children2(full).await })
+            .with_retry_at(self.path, async |s, full| s.get_children2(full).await)
             .await
     }
 
@@ -46,10 +44,8 @@ impl<'a> IntoFuture for GetChildrenBuilder<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let full = self.client.inner.namespace.apply(self.path, false)?;
-            let full = &full;
             self.client
-                .with_retry(|s| async move { s.get_children(full).await })
+                .with_retry_at(self.path, async |s, full| s.get_children(full).await)
                 .await
         })
     }

@@ -39,10 +39,8 @@ impl<'a> IntoFuture for GetDataBuilder<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let full = self.client.inner.namespace.apply(self.path, false)?;
-            let full = &full;
             self.client
-                .with_retry(|s| async move { s.get_data(full).await })
+                .with_retry_at(self.path, async |s, full| s.get_data(full).await)
                 .await
         })
     }

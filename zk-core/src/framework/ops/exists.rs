@@ -36,10 +36,8 @@ impl<'a> IntoFuture for ExistsBuilder<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let full = self.client.inner.namespace.apply(self.path, false)?;
-            let full = &full;
             self.client
-                .with_retry(|s| async move { s.exists(full).await })
+                .with_retry_at(self.path, async |s, full| s.exists(full).await)
                 .await
         })
     }
