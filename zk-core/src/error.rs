@@ -12,6 +12,7 @@ use crate::session::connect_string::ConnectStringError;
 /// session's `Disconnected` event, so a corrupt frame or a stalled server is
 /// visible as what it was.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum Disconnect {
     /// The socket failed or was closed by the server.
     #[error("i/o error: {0}")]
@@ -47,6 +48,7 @@ pub enum Disconnect {
 
 /// An error from a ZooKeeper operation.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The server refused the operation with this code.
     #[error("{code}{}", path.as_deref().map(|p| format!(" for {p}")).unwrap_or_default())]

@@ -27,6 +27,7 @@ impl Summarize for Ev {
             }
             Ev::Deleted(d) => ("deleted", d.path.clone(), d.data.clone()),
             Ev::Initialized => conn("initialized"),
+            other => panic!("an event this test does not know: {other:?}"),
         }
     }
 }

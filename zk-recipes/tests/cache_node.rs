@@ -12,7 +12,9 @@ use zk_recipes::cache::{CacheEvents, NodeCache, NodeCacheEvent};
 
 /// The data an event carries (`None` for a deleted node).
 async fn next_data(events: &mut CacheEvents<NodeCacheEvent>) -> Option<Bytes> {
-    let NodeCacheEvent::Changed(now) = next(events).await;
+    let NodeCacheEvent::Changed(now) = next(events).await else {
+        panic!("a node cache only reports changes")
+    };
     now.map(|d| d.data.expect("a node cache keeps data"))
 }
 

@@ -25,6 +25,7 @@ impl Summarize for Ev {
             Ev::ConnectionReconnected => conn("reconnected"),
             Ev::ConnectionLost => conn("lost"),
             Ev::Initialized => conn("initialized"),
+            other => panic!("an event this test does not know: {other:?}"),
         }
     }
 }

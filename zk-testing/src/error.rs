@@ -8,6 +8,7 @@ use std::time::Duration;
 
 /// Everything that can go wrong while starting, driving or probing test servers.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The ZooKeeper jars were not found where the kit looks for them.
     #[error(

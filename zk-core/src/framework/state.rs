@@ -31,6 +31,7 @@ impl ConnectionState {
 /// Which connection states count as errors for recipes that hold something
 /// (leadership, a lock, a registration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ConnectionStateErrorPolicy {
     /// Curator's standard policy: `Suspended` and `Lost` are errors.
     #[default]

@@ -2,6 +2,7 @@
 
 /// A ZooKeeper result code. `Ok` is success; every other value names a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Code {
     /// Success.
     Ok,

@@ -3,6 +3,7 @@
 /// How a node is created: lifetime (persistent, ephemeral, container, TTL) and
 /// whether the server appends a sequence number to its name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CreateMode {
     /// Stays until deleted.
     #[default]

@@ -12,6 +12,7 @@ pub const LENGTH_PREFIX: usize = 4;
 
 /// A frame header the client refuses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FrameError {
     /// The frame claims more bytes than the limit allows.
     #[error("frame of {len} bytes exceeds the limit of {max} bytes")]

@@ -4,6 +4,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i32)]
 #[allow(missing_docs)] // the names are ZooKeeper's own
+#[non_exhaustive]
 pub enum OpCode {
     Notification = 0,
     Create = 1,

@@ -11,6 +11,7 @@ use super::frame::DEFAULT_MAX_FRAME_LEN;
 
 /// Why a path is not a valid znode path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PathError {
     /// The path is empty.
     #[error("path must not be empty")]

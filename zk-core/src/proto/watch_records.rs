@@ -7,6 +7,7 @@ use super::jute::{Decode, DecodeError, Encode, Reader, write_string, write_strin
 
 /// What happened to a watched node (Watcher.Event.EventType).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EventType {
     /// No node event: a change of connection state.
     None,
@@ -59,6 +60,7 @@ impl EventType {
 
 /// The state of the connection when an event was generated (Watcher.Event.KeeperState).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KeeperState {
     /// Unused by servers.
     Unknown,
@@ -376,6 +378,7 @@ impl SetWatches2 {
 
 /// The kind of watch an addWatch request sets (AddWatchMode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AddWatchMode {
     /// Fires on every data change, child-list change, create and delete of the node,
     /// and stays set.

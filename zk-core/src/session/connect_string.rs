@@ -39,6 +39,7 @@ pub struct ConnectString {
 
 /// Why a connect string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnectStringError {
     /// No host was given.
     #[error("connect string has no hosts")]

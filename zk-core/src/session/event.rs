@@ -4,6 +4,7 @@ use crate::error::Disconnect;
 
 /// Something that happened to the session as a whole.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum SessionEvent {
     /// The connection dropped; the session may still be alive and the client is
     /// trying the servers in turn.
@@ -39,6 +40,7 @@ impl SessionEvent {
 
 /// Where a session stands now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SessionState {
     /// Looking for a server (before the first connection, or after a disconnect).
     Connecting,

@@ -6,6 +6,7 @@ use crate::plumbing::LifecycleError;
 
 /// Why a cache operation failed.
 #[derive(Debug, Clone, Error)]
+#[non_exhaustive]
 pub enum CacheError {
     /// `start()` was called on a cache that is already started (or starting).
     #[error("the cache was already started")]

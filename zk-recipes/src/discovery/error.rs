@@ -9,6 +9,7 @@ use crate::plumbing::LifecycleError;
 /// An error from [`ServiceDiscovery`](super::ServiceDiscovery), a
 /// [`ServiceCache`](super::ServiceCache) or a [`ServiceProvider`](super::ServiceProvider).
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum DiscoveryError {
     /// A ZooKeeper operation failed (or a path is invalid).
     #[error(transparent)]

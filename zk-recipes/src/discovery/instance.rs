@@ -11,6 +11,7 @@ use super::{ServiceType, UriSpec};
 
 /// Why a [`ServiceInstanceBuilder`] refused to build.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum ServiceInstanceError {
     /// No name was given.
     #[error("a service instance needs a name")]

@@ -33,6 +33,7 @@ use super::{ServiceInstance, ServiceType, UriSpec};
 
 /// Why an instance could not be written to or read from JSON.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum InstanceJsonError {
     /// The payload could not be serialized.
     #[error("cannot encode service instance as JSON: {0}")]

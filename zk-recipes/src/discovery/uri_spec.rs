@@ -32,6 +32,7 @@ pub const FIELD_CLOSE_BRACE: &str = "]";
 
 /// Why a URI template could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum UriSpecError {
     /// A `{` appeared inside a variable (`{a{b}`).
     #[error("'{{' at byte {position} is inside a variable specification")]

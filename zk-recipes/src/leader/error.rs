@@ -4,6 +4,7 @@ use crate::plumbing::LifecycleError;
 
 /// Why a leader-election call failed.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum LeaderError {
     /// `start()` was called on a recipe that was already started (or closed).
     #[error("the recipe was already started")]

@@ -4,6 +4,7 @@ use crate::plumbing::LifecycleError;
 
 /// Why a [`PersistentNode`](super::PersistentNode) call failed.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum NodeError {
     /// `start()` was called on a node that was already started.
     #[error("the node was already started")]

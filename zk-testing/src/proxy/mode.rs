@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// The behaviour of a [`Proxy`](super::Proxy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ProxyMode {
     /// Bytes flow both ways.
     Forward,

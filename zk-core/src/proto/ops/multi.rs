@@ -29,6 +29,7 @@ use super::node::{CheckVersionRequest, DeleteRequest, SetDataRequest};
 /// One operation inside a [`MultiRequest`] (writes and checks) or a
 /// [`MultiReadRequest`] (reads). Paths are full server paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MultiOp<'a> {
     /// Creates a node; the result is [`OpResult::Create`] (path only). A container
     /// mode is sent as `createContainer` and answered with [`OpResult::Create2`].
@@ -203,6 +204,7 @@ impl Encode for MultiOp<'_> {
 
 /// Why a list of operations cannot be sent as one multi request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MultiOpsError {
     /// A read operation was put in a transaction.
     #[error("operation {index} ({path}) is a read; a transaction holds only writes and checks")]
@@ -295,6 +297,7 @@ impl Request for MultiReadRequest<'_> {
 /// Seen from a 3.8 server: `create` and `create2` give [`OpResult::Create`];
 /// container and TTL creates give [`OpResult::Create2`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OpResult {
     /// A `create` succeeded.
     Create {

@@ -27,6 +27,7 @@ use crate::plumbing::lock;
 /// What a [`CuratorCache`] reports (Curator's `CuratorCacheListener.Type`, plus
 /// `initialized()`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CuratorCacheEvent {
     /// A node was added to the cache. Parents are reported before their children.
     Created(ChildData),

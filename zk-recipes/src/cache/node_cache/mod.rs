@@ -23,6 +23,7 @@ use crate::plumbing::lock;
 
 /// What a [`NodeCache`] reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NodeCacheEvent {
     /// The node changed; carries what the cache holds now (`None`: the node is gone).
     Changed(Option<ChildData>),

@@ -5,6 +5,7 @@ use crate::cache::ChildData;
 /// A change of the watched node's children, or of the connection. Curator's
 /// `PathChildrenCacheEvent` types, one variant each.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PathChildrenCacheEvent {
     /// A child appeared (or was seen for the first time).
     ChildAdded(ChildData),

@@ -5,6 +5,7 @@ use crate::cache::ChildData;
 /// A change in the cached subtree, or of the connection: Curator's `TreeCacheEvent`
 /// types, one variant each.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TreeCacheEvent {
     /// A node appeared in the subtree (or was seen for the first time). Parents are
     /// reported before their children.

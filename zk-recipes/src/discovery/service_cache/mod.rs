@@ -17,6 +17,7 @@ pub type InstanceList<T> = Arc<Vec<Arc<ServiceInstance<T>>>>;
 
 /// What a [`ServiceCache`] reports, as Curator's `ServiceCacheListener`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServiceCacheEvent {
     /// The list of instances changed (an instance was added, removed or updated).
     /// Not sent for the initial load.
