@@ -11,9 +11,33 @@ pub use zk_core;
 pub use zk_recipes;
 pub use zk_retry;
 
-/// The types most programs use, in one import.
+/// The types most programs use, in one import: `use zkit::prelude::*;`.
+///
+/// Types only, named so they cannot clash with the standard library's: no `Result`,
+/// no module names, and each crate's error under its own name (`ZkError` for
+/// zk-core's [`Error`](zk_core::Error)). Functions and everything else stay at their
+/// crate's path.
 pub mod prelude {
-    pub use zk_core::*;
-    pub use zk_recipes::*;
-    pub use zk_retry::*;
+    pub use std::time::Duration;
+
+    pub use zk_core::Error as ZkError;
+    pub use zk_core::{
+        Acl, AddWatchMode, Client, ClientBuilder, Code, ConnectionState,
+        ConnectionStateErrorPolicy, ConnectionStates, CreateMode, EventType, Id, KeeperState,
+        MultiOp, OpResult, Perms, Stat, WatchStream, WatchedEvent, Watcher,
+    };
+    pub use zk_recipes::{
+        CacheError, CacheEvents, ChildData, CloseMode, CuratorCache, CuratorCacheEvent,
+        DiscoveryError, DownInstancePolicy, Events, FencingToken, InstanceFilter, LeaderError,
+        LeaderLatch, LeaderSelector, LeaderSelectorListener, LeadershipContext, LeadershipEvent,
+        LeadershipEvents, NodeCache, NodeCacheEvent, NodeError, Participant, PathChildrenCache,
+        PathChildrenCacheEvent, PersistentNode, ProviderStrategy, Random, RoundRobin, ServiceCache,
+        ServiceCacheEvent, ServiceDiscovery, ServiceInstance, ServiceProvider, ServiceType,
+        StartMode, Sticky, TreeCache, TreeCacheEvent, UriSpec,
+    };
+    pub use zk_retry::{
+        BoundedExponentialBackoffRetry, ExponentialBackoffForever, ExponentialBackoffRetry,
+        RetryForever, RetryNTimes, RetryOneTime, RetryPolicy, RetryUntilElapsed,
+        SessionFailedRetryPolicy,
+    };
 }
