@@ -41,3 +41,9 @@ pub mod prelude {
         SessionFailedRetryPolicy,
     };
 }
+
+// The README's Rust blocks, compiled (and `no_run` ones not run) by `cargo test --doc`, so that
+// its "Using it" program keeps building as written.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}

@@ -40,7 +40,9 @@ pub enum ServiceInstanceError {
 /// serde type, `serde_json::Value` by default. Build one with [`ServiceInstance::builder`];
 /// read and write Curator's JSON with [`JsonInstanceSerializer`](super::JsonInstanceSerializer)
 /// or [`to_json_bytes`](ServiceInstance::to_json_bytes) /
-/// [`from_json_bytes`](ServiceInstance::from_json_bytes).
+/// [`from_json_bytes`](ServiceInstance::from_json_bytes). It is also serde's `Serialize` and
+/// `Deserialize` in the same layout, so `serde_json::to_string(&instance)` writes Curator's JSON
+/// and an instance can sit inside a larger serde type.
 ///
 /// Equality compares every field, payload included, as Curator's `equals` does; the
 /// [`DownInstanceManager`](super::DownInstanceManager) and [`Sticky`](super::Sticky) strategy

@@ -15,6 +15,10 @@
 //! defaults (empty name and id, registration time 0, `DYNAMIC`, enabled), and `null` for a name,
 //! id, time or type takes the same default.
 //!
+//! `ServiceInstance<T>`'s serde `Serialize` and `Deserialize` go through the same two layouts
+//! (`WireOut`, `WireIn`) as `to_json_bytes` and `from_json_bytes`: one description of the format.
+//! The Jackson spelling of characters and floats is a formatter, so only `to_json_bytes` has it.
+//!
 //! The payload is written by serde exactly as `T` serializes. Curator tags a payload with its
 //! Java class (`{"@class":"com.example.Payload",...}` for objects, `["java.util.ArrayList",[...]]`
 //! for lists; strings, booleans, ints and doubles go bare). A Java reader needs that tag to
@@ -25,7 +29,7 @@
 use std::io;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
 use thiserror::Error;
 
@@ -99,21 +103,10 @@ impl JsonInstanceSerializer {
         &self,
         instance: &ServiceInstance<T>,
     ) -> Result<Vec<u8>, InstanceJsonError> {
-        let wire = WireOut {
-            name: &instance.name,
-            id: &instance.id,
-            address: instance.address.as_deref(),
-            port: instance.port,
-            ssl_port: instance.ssl_port,
-            payload: instance.payload.as_ref(),
-            registration_time_utc: instance.registration_time_utc,
-            service_type: instance.service_type,
-            uri_spec: instance.uri_spec.as_ref(),
-            enabled: self.write_enabled.then_some(instance.enabled),
-        };
         let mut bytes = Vec::with_capacity(256);
         let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, JacksonFormatter);
-        wire.serialize(&mut serializer)
+        WireOut::of(instance, self.write_enabled)
+            .serialize(&mut serializer)
             .map_err(InstanceJsonError::Encode)?;
         Ok(bytes)
     }
@@ -123,7 +116,45 @@ impl JsonInstanceSerializer {
         &self,
         bytes: &[u8],
     ) -> Result<ServiceInstance<T>, InstanceJsonError> {
-        let wire: WireIn<T> = serde_json::from_slice(bytes).map_err(InstanceJsonError::Decode)?;
+        // Reading does not depend on the mode: `enabled` is read when it is there.
+        serde_json::from_slice(bytes).map_err(InstanceJsonError::Decode)
+    }
+}
+
+/// Curator's default layout, as [`ServiceInstance::to_json_bytes`]: the same keys in the same
+/// order, absent values as `null`, no `enabled`. The layout is shared with `to_json_bytes`; the
+/// spelling of characters and floats is the serializer's: `serde_json` writes the bytes of
+/// `to_json_bytes` except for strings holding control characters (`\u001f` where Jackson writes
+/// `\u001F`) or characters above U+FFFF (raw UTF-8 where Jackson writes a surrogate pair), and
+/// for floats (`10000000000.0` where Java writes `1.0E10`). Readers, Curator's included, see the
+/// same JSON; use `to_json_bytes` where the bytes themselves must match Curator's.
+///
+/// ```
+/// use zk_recipes::ServiceInstance;
+///
+/// let instance = ServiceInstance::builder()
+///     .name("api")
+///     .id("i-1")
+///     .address("10.0.0.7")
+///     .port(8080)
+///     .registration_time_utc(1700000000000)
+///     .build()?;
+/// assert_eq!(serde_json::to_vec(&instance)?, instance.to_json_bytes()?);
+/// let back: ServiceInstance = serde_json::from_str(&serde_json::to_string(&instance)?)?;
+/// assert_eq!(back, instance);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl<T: Serialize> Serialize for ServiceInstance<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        WireOut::of(self, false).serialize(serializer)
+    }
+}
+
+/// Reads what [`ServiceInstance::from_json_bytes`] reads: Curator's layout, with or without
+/// `enabled`, unknown keys ignored and Curator's defaults for missing or `null` values.
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ServiceInstance<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = WireIn::<T>::deserialize(deserializer)?;
         Ok(ServiceInstance {
             name: wire.name,
             id: wire.id,
@@ -173,6 +204,24 @@ struct WireOut<'a, T> {
     uri_spec: Option<&'a UriSpec>,
     #[serde(skip_serializing_if = "Option::is_none")]
     enabled: Option<bool>,
+}
+
+impl<'a, T> WireOut<'a, T> {
+    /// The layout of `instance`; `enabled` is written only when `write_enabled`.
+    fn of(instance: &'a ServiceInstance<T>, write_enabled: bool) -> Self {
+        WireOut {
+            name: &instance.name,
+            id: &instance.id,
+            address: instance.address.as_deref(),
+            port: instance.port,
+            ssl_port: instance.ssl_port,
+            payload: instance.payload.as_ref(),
+            registration_time_utc: instance.registration_time_utc,
+            service_type: instance.service_type,
+            uri_spec: instance.uri_spec.as_ref(),
+            enabled: write_enabled.then_some(instance.enabled),
+        }
+    }
 }
 
 /// The read layout, with Curator's defaults for missing keys.
@@ -519,6 +568,117 @@ mod tests {
             ServiceInstance::<Payload>::from_json_bytes(&bytes).unwrap(),
             instance
         );
+    }
+
+    /// Instances with a payload, without one, and with a uri spec, as `serde_json` sees them.
+    fn serde_cases() -> Vec<ServiceInstance> {
+        vec![
+            curator_test_instance(
+                json!({"@class": "java.util.LinkedHashMap", "val": "test", "n": [1, 2]}),
+                true,
+            ),
+            ServiceInstance::builder()
+                .name("n")
+                .id("i")
+                .no_address()
+                .registration_time_utc(-5)
+                .service_type(ServiceType::DynamicSequential)
+                .build()
+                .unwrap(),
+            ServiceInstance::builder()
+                .name("api.user")
+                .id("6f1c")
+                .address("10.0.0.7")
+                .port(8080)
+                .registration_time_utc(1_700_000_000_123)
+                .service_type(ServiceType::Static)
+                .uri_spec(UriSpec::parse("{scheme}://{address}:{port}/v1").unwrap())
+                .build()
+                .unwrap(),
+        ]
+    }
+
+    #[test]
+    fn serde_json_writes_the_bytes_of_to_json_bytes() {
+        for instance in serde_cases() {
+            assert_eq!(
+                String::from_utf8(serde_json::to_vec(&instance).unwrap()).unwrap(),
+                String::from_utf8(instance.to_json_bytes().unwrap()).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn serde_json_reads_back_what_it_and_to_json_bytes_write() {
+        for instance in serde_cases() {
+            let written = serde_json::to_vec(&instance).unwrap();
+            let back: ServiceInstance = serde_json::from_slice(&written).unwrap();
+            assert_eq!(back, instance);
+            let curator = instance.to_json_bytes().unwrap();
+            let back: ServiceInstance = serde_json::from_slice(&curator).unwrap();
+            assert_eq!(back, instance);
+        }
+    }
+
+    #[test]
+    fn serde_deserialize_accepts_what_from_json_bytes_accepts() {
+        let inputs = [
+            &b"{}"[..],
+            br#"{"name":null,"id":null,"registrationTimeUTC":null,"serviceType":null,"enabled":null}"#,
+            br#"{"name":"api","enabled":false,"futureField":{"x":[1,2]}}"#,
+        ];
+        for input in inputs {
+            let by_serde: ServiceInstance = serde_json::from_slice(input).unwrap();
+            let by_curator_reader = ServiceInstance::from_json_bytes(input).unwrap();
+            assert_eq!(by_serde, by_curator_reader);
+            assert_eq!(by_serde.enabled(), by_curator_reader.enabled());
+        }
+        assert!(serde_json::from_slice::<ServiceInstance>(br#"{"port":70000}"#).is_err());
+    }
+
+    #[test]
+    fn serde_instance_nests_in_a_larger_type_and_drops_enabled_as_curator_does() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Snapshot {
+            instances: Vec<ServiceInstance>,
+        }
+        let disabled = curator_test_instance(json!(1), false);
+        let text = serde_json::to_string(&Snapshot {
+            instances: vec![disabled.clone()],
+        })
+        .unwrap();
+        assert!(!text.contains("enabled"), "{text}");
+        let back: Snapshot = serde_json::from_str(&text).unwrap();
+        assert!(back.instances[0].enabled());
+        assert_eq!(
+            back.instances[0]
+                .to_builder()
+                .enabled(false)
+                .build()
+                .unwrap(),
+            disabled
+        );
+    }
+
+    #[test]
+    fn serde_json_spells_astral_characters_control_characters_and_floats_its_own_way() {
+        let instance = curator_test_instance(json!(1e10), true)
+            .to_builder()
+            .address("\u{1f}😀")
+            .build()
+            .unwrap();
+        let serde = String::from_utf8(serde_json::to_vec(&instance).unwrap()).unwrap();
+        let jackson = String::from_utf8(instance.to_json_bytes().unwrap()).unwrap();
+        assert!(serde.contains(r#""address":"\u001f😀""#), "{serde}");
+        assert!(serde.contains(r#""payload":10000000000.0"#), "{serde}");
+        assert!(
+            jackson.contains(r#""address":"\u001F\uD83D\uDE00""#),
+            "{jackson}"
+        );
+        assert!(jackson.contains(r#""payload":1.0E10"#), "{jackson}");
+        let a: ServiceInstance = serde_json::from_str(&serde).unwrap();
+        let b: ServiceInstance = serde_json::from_str(&jackson).unwrap();
+        assert_eq!(a, b, "the same JSON to a reader");
     }
 
     #[test]

@@ -2,48 +2,34 @@
 //!
 //! Curator's `ServiceInstanceBuilder.getAllLocalIPs` keeps every address that is not a loopback
 //! address and is not link-local (unless its interface is point-to-point); the instance gets the
-//! first one. This module applies the same rule to the IPv4 addresses `getifaddrs(3)` lists.
+//! first one. This module applies the same rule to the IPv4 addresses of the interfaces the
+//! `if-addrs` crate lists (`getifaddrs(3)` on Unix, `GetAdaptersAddresses` on Windows).
 
 use std::net::Ipv4Addr;
+
+use if_addrs::IfAddr;
 
 /// The local IPv4 addresses Curator's default filter accepts, in the order the system lists them:
 /// not loopback, and not link-local (`169.254.0.0/16`) unless the interface is point-to-point.
 ///
 /// Returns an empty list when there are none or the interfaces cannot be listed.
 pub fn local_ipv4_addresses() -> Vec<Ipv4Addr> {
-    let mut found = Vec::new();
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs writes a list head into `head` and returns 0, or returns -1 and leaves
-    // nothing to free.
-    if unsafe { libc::getifaddrs(&mut head) } != 0 {
-        tracing::debug!(error = %std::io::Error::last_os_error(), "getifaddrs failed");
-        return found;
-    }
-    let mut cursor = head;
-    while !cursor.is_null() {
-        // SAFETY: `cursor` is a non-null node of the list getifaddrs returned, which stays valid
-        // until the freeifaddrs call below.
-        let entry = unsafe { &*cursor };
-        cursor = entry.ifa_next;
-        if entry.ifa_addr.is_null() {
-            continue;
+    let interfaces = match if_addrs::get_if_addrs() {
+        Ok(interfaces) => interfaces,
+        Err(error) => {
+            tracing::debug!(%error, "listing the network interfaces failed");
+            return Vec::new();
         }
-        // SAFETY: ifa_addr is non-null and points to a sockaddr whose family field is readable.
-        let family = i32::from(unsafe { (*entry.ifa_addr).sa_family });
-        if family != libc::AF_INET {
-            continue;
-        }
-        // SAFETY: for AF_INET the address is a sockaddr_in.
-        let sin = unsafe { &*entry.ifa_addr.cast::<libc::sockaddr_in>() };
-        let address = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
-        let point_to_point = entry.ifa_flags & (libc::IFF_POINTOPOINT as u32) != 0;
-        if accepted(address, point_to_point) {
-            found.push(address);
-        }
-    }
-    // SAFETY: `head` came from a successful getifaddrs and is freed exactly once.
-    unsafe { libc::freeifaddrs(head) };
-    found
+    };
+    interfaces
+        .iter()
+        .filter_map(|interface| match &interface.addr {
+            IfAddr::V4(v4) => Some((v4.ip, interface.is_p2p())),
+            IfAddr::V6(_) => None,
+        })
+        .filter(|&(address, point_to_point)| accepted(address, point_to_point))
+        .map(|(address, _)| address)
+        .collect()
 }
 
 /// The default address for a new instance: the first of [`local_ipv4_addresses`], or
