@@ -179,7 +179,7 @@ impl<T> ServiceInstance<T> {
 /// Builds a [`ServiceInstance`], filling in Curator's defaults.
 ///
 /// Defaults: id a random UUID, address the machine's first non-loopback IPv4 address
-/// ([`local_ipv4_addresses`](super::local_ipv4_addresses), `127.0.0.1` if none), registration
+/// (the first non-loopback IPv4 address of this machine, `127.0.0.1` if none), registration
 /// time now, service type [`ServiceType::Dynamic`], enabled. The name is required.
 #[derive(Debug, Clone)]
 #[must_use]

@@ -13,7 +13,7 @@ use if_addrs::IfAddr;
 /// not loopback, and not link-local (`169.254.0.0/16`) unless the interface is point-to-point.
 ///
 /// Returns an empty list when there are none or the interfaces cannot be listed.
-pub fn local_ipv4_addresses() -> Vec<Ipv4Addr> {
+pub(crate) fn local_ipv4_addresses() -> Vec<Ipv4Addr> {
     let interfaces = match if_addrs::get_if_addrs() {
         Ok(interfaces) => interfaces,
         Err(error) => {
@@ -34,7 +34,7 @@ pub fn local_ipv4_addresses() -> Vec<Ipv4Addr> {
 
 /// The default address for a new instance: the first of [`local_ipv4_addresses`], or
 /// `127.0.0.1` when the machine has none.
-pub fn default_instance_address() -> Ipv4Addr {
+pub(crate) fn default_instance_address() -> Ipv4Addr {
     local_ipv4_addresses()
         .into_iter()
         .next()

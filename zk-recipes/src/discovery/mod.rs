@@ -17,7 +17,7 @@
 //! - [`ProviderStrategy`] with [`RoundRobin`], [`Random`] and [`Sticky`].
 //! - [`InstanceFilter`], [`EnabledFilter`], [`DownInstancePolicy`] and [`DownInstanceManager`].
 //! - [`InstanceSelector`]: filters plus strategy, what a service provider runs on its cached list.
-//! - [`local_ipv4_addresses`]: the default address rule of Curator's builder.
+//! - `local_ip`: the default address rule of Curator's builder (internal).
 
 mod down_instance;
 mod error;
@@ -40,7 +40,7 @@ pub use error::DiscoveryError;
 pub use filter::{EnabledFilter, InstanceFilter};
 pub use instance::{ServiceInstance, ServiceInstanceBuilder, ServiceInstanceError};
 pub use json::{InstanceJsonError, JsonInstanceSerializer};
-pub use local_ip::{default_instance_address, local_ipv4_addresses};
+
 pub use selector::InstanceSelector;
 pub use service_cache::{
     InstanceList, ServiceCache, ServiceCacheBuilder, ServiceCacheEvent, ServiceCacheEvents,
