@@ -19,7 +19,7 @@ use std::time::Duration;
 use futures::{FutureExt, StreamExt};
 use tokio::time::{Instant, timeout};
 use zk_testing::{Proxy, ServerConfig, ServerMode, TestingCluster};
-use zkit::zk_core::proto::path::join;
+use zkit::zk_core::path::join;
 use zkit::zk_core::{Client, ConnectionState, ConnectionStates, Stat};
 use zkit::zk_recipes::{
     CacheEvents, ChildData, JsonInstanceSerializer, LeaderLatch, LeadershipEvent, LeadershipEvents,

@@ -37,12 +37,14 @@
 //!   to manage sessions yourself (the framework builds on it).
 //! - [`watch`]: one-shot watches as futures, persistent watches as streams (the
 //!   session layer's; the framework wraps them as [`Watcher`] and [`WatchStream`]).
-//! - [`proto`]: the wire protocol (jute records, opcodes, error codes, framing,
-//!   path rules). Pure, no I/O.
+//! - `proto` (internal, hidden): the wire protocol (jute records, opcodes, error
+//!   codes, framing). Pure, no I/O. Its user-facing types are re-exported here, and
+//!   [`path`] holds the path rules and helpers.
 //! - [`error`]: the one [`Error`] type, with [`Error::code`] and [`Error::is_retryable`].
 
 pub mod error;
 pub mod framework;
+#[doc(hidden)]
 pub mod proto;
 mod redact;
 pub mod session;
@@ -54,9 +56,11 @@ pub use framework::{
     Client, ClientBuilder, ConnectionState, ConnectionStateErrorPolicy, ConnectionStates,
     WatchStream, Watcher,
 };
-pub use proto::ops::{MultiOp, OpResult};
+pub use proto::ops::{ClientInfo, MultiOp, OpResult};
+pub use proto::path;
 pub use proto::{
     Acl, AddWatchMode, Code, CreateMode, EventType, Id, KeeperState, Perms, Stat, WatcherType,
+    digest_id,
 };
 pub use session::{
     ConnectString, Session, SessionConfig, SessionEvent, SessionEvents, SessionState,

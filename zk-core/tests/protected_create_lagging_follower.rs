@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use framework_common::*;
 use zk_core::framework::protection_prefix_of;
-use zk_core::proto::path;
+use zk_core::path;
 use zk_core::{Client, CreateMode};
 use zk_retry::RetryNTimes;
 use zk_testing::{Proxy, ServerConfig, TestingCluster, four_letter_word};

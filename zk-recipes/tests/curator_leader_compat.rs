@@ -20,7 +20,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, timeout};
-use zk_core::proto::path;
+use zk_core::path;
 use zk_recipes::leader::{LeaderLatch, LeaderSelector, LeadershipContext, Participant};
 
 /// Curator's own `LeaderLatch` and `LeaderSelector`, driven over stdin/stdout.

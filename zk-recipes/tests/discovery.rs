@@ -242,7 +242,7 @@ async fn node_modes_follow_the_service_type_and_close_keeps_static_and_permanent
         .registered_path("seq-")
         .expect("sequential node created");
     let seq_name = seq_path.strip_prefix("/services/svc/").unwrap();
-    assert!(seq_name.starts_with("seq-") && zk_core::proto::path::sequence_of(seq_name).is_some());
+    assert!(seq_name.starts_with("seq-") && zk_core::path::sequence_of(seq_name).is_some());
     assert_eq!(
         stat_of(&observer, &seq_path).await.unwrap().ephemeral_owner,
         session

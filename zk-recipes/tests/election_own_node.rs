@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use support::{DEADLINE, connect, eventually, proxy, serial, server, until, wait_for_state};
-use zk_core::proto::path;
+use zk_core::path;
 use zk_core::{
     Client, ConnectString, ConnectionState, CreateMode, Session, SessionConfig,
     framework::protection_prefix_of,

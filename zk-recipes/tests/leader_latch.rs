@@ -13,7 +13,7 @@ use support::{
     proxy, serial, server, until, wait_for_state,
 };
 use tokio::time::{Instant, timeout};
-use zk_core::{ConnectionState, ConnectionStateErrorPolicy, CreateMode, proto::path};
+use zk_core::{ConnectionState, ConnectionStateErrorPolicy, CreateMode, path};
 use zk_recipes::leader::{
     CloseMode, FencingToken, LeaderError, LeaderLatch, LeadershipEvent, LeadershipEvents,
     Participant,

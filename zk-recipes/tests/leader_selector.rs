@@ -11,7 +11,7 @@ use std::time::Duration;
 use support::{DEADLINE, connect, is_protected_sequential, proxy, serial, server, until};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
-use zk_core::proto::path;
+use zk_core::path;
 use zk_recipes::leader::{FencingToken, LeaderSelector, LeadershipContext, Participant};
 
 /// Counts callbacks running at once; decrements even when the callback's future

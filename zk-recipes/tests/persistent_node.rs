@@ -181,7 +181,7 @@ async fn protected_sequential_node_keeps_its_name_when_re_created() {
     let name = path.strip_prefix("/pn/seq/").unwrap();
     assert!(name.starts_with("_c_"), "protected name: {name}");
     assert!(
-        zk_core::proto::path::sequence_of(name).is_some(),
+        zk_core::path::sequence_of(name).is_some(),
         "sequential name: {name}"
     );
     let before = stat_of(&observer, &path).await.unwrap();

@@ -6,7 +6,7 @@
 //! scheme, not for any security property of its own.
 
 /// The SHA-1 digest of `data` (FIPS 180-4).
-pub fn sha1(data: &[u8]) -> [u8; 20] {
+pub(crate) fn sha1(data: &[u8]) -> [u8; 20] {
     let mut h: [u32; 5] = [
         0x6745_2301,
         0xEFCD_AB89,
@@ -66,7 +66,7 @@ pub fn sha1(data: &[u8]) -> [u8; 20] {
 }
 
 /// Standard base64 (RFC 4648 alphabet, with `=` padding).
-pub fn base64(data: &[u8]) -> String {
+pub(crate) fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {

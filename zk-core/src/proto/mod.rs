@@ -1,6 +1,12 @@
 //! The ZooKeeper wire protocol: jute records, operation codes, error codes and
 //! framing. Pure code with no I/O: the session layer feeds it bytes.
 //!
+//! **Internal.** This module is public only for the project's own codec tests,
+//! fuzz target and benchmark floor, and is hidden from the documentation: it makes
+//! no stability promise. The types a program uses are re-exported at the crate root
+//! ([`Stat`](crate::Stat), [`Acl`](crate::Acl), [`CreateMode`](crate::CreateMode),
+//! [`Code`](crate::Code), ...), and path helpers are [`crate::path`].
+//!
 //! - [`jute`]: the primitive encoding ([`Reader`], [`Encode`], [`Decode`]).
 //! - [`frame`]: length-prefixed frames and their size limit.
 //! - [`opcode`], [`code`]: operation codes, reserved xids, result codes.
@@ -17,7 +23,7 @@
 pub mod acl;
 pub mod code;
 pub mod create_mode;
-pub mod digest;
+mod digest;
 pub mod frame;
 pub mod jute;
 pub mod opcode;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use tracing::debug;
-use zk_core::proto::path::join;
+use zk_core::path::join;
 use zk_core::{Client, CreateMode};
 
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance, ServiceType};

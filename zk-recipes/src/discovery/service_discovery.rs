@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use tracing::{info, warn};
-use zk_core::proto::path::{join, validate_path};
+use zk_core::path::{join, validate_path};
 use zk_core::{Client, Code};
 
 use super::inner::DiscoveryInner;

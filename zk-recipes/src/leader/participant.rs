@@ -1,6 +1,6 @@
 //! Who takes part in an election, read from the nodes' data, in queue order.
 
-use zk_core::proto::path;
+use zk_core::path;
 use zk_core::{Client, Code};
 
 use crate::leader::error::Result;

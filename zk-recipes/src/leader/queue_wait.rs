@@ -16,7 +16,7 @@
 
 use zk_core::framework::Watcher;
 use zk_core::framework::protection_prefix_of;
-use zk_core::proto::path;
+use zk_core::path;
 use zk_core::{Client, Code, Error};
 
 /// Where a waiter stands after setting its watches.

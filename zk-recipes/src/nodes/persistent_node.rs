@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tracing::{info, warn};
-use zk_core::proto::path::validate_path;
+use zk_core::path::validate_path;
 use zk_core::{Client, CreateMode, Error};
 
 use super::error::{NodeError, Result};

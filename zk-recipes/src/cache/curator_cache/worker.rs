@@ -12,7 +12,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use tracing::{Instrument, debug, warn};
 use zk_core::framework::WatchStream;
-use zk_core::proto::path::join;
+use zk_core::path::join;
 use zk_core::{AddWatchMode, ConnectionState, ConnectionStates, EventType, WatchedEvent};
 
 use super::{CuratorCacheEvent, Shared};

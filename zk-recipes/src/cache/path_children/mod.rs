@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use zk_core::Client;
-use zk_core::proto::path::validate_path;
+use zk_core::path::validate_path;
 
 use super::ChildData;
 use super::ensure_path::ensure_path;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use tracing::{Instrument, warn};
-use zk_core::proto::path::join;
+use zk_core::path::join;
 use zk_core::{ConnectionState, WatchedEvent};
 
 use super::{Config, PathChildrenCacheEvent, Shared, StartMode};

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use zk_core::Client;
-use zk_core::proto::path::{node_name, parent, validate_path};
+use zk_core::path::{node_name, parent, validate_path};
 
 use super::ChildData;
 use super::child_data::subtree_keys;

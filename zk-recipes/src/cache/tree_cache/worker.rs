@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use tracing::{Instrument, warn};
-use zk_core::proto::path::{join, parent};
+use zk_core::path::{join, parent};
 use zk_core::{ConnectionState, EventType, WatchedEvent};
 
 use super::{Shared, TreeCacheEvent};

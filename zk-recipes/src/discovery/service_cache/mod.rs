@@ -5,7 +5,7 @@ mod worker;
 use std::sync::Arc;
 
 use tokio::sync::watch;
-use zk_core::proto::path::{join, validate_path};
+use zk_core::path::{join, validate_path};
 use zk_core::{Client, ConnectionState};
 
 use super::inner::DiscoveryInner;

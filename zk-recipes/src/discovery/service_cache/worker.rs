@@ -17,7 +17,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use tracing::warn;
 use zk_core::ConnectionState;
-use zk_core::proto::path::node_name;
+use zk_core::path::node_name;
 
 use super::{CacheInner, ServiceCacheEvent};
 use crate::cache::{CacheError, ChildData, PathChildrenCache, PathChildrenCacheEvent, StartMode};

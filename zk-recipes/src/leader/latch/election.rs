@@ -27,7 +27,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 use zk_core::framework::Watcher;
-use zk_core::proto::path;
+use zk_core::path;
 use zk_core::{Code, ConnectionState, ConnectionStates, CreateMode, Error};
 
 use crate::leader::latch::state::{OurNode, Shared};

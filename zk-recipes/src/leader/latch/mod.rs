@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tracing::warn;
 use zk_core::Client;
-use zk_core::proto::path::validate_path;
+use zk_core::path::validate_path;
 
 use crate::leader::error::{LeaderError, Result};
 use crate::leader::events::LeadershipEvents;

@@ -4,7 +4,7 @@
 //! holds the lock; every other contender watches the node just before its own.
 
 use zk_core::framework::Watcher;
-use zk_core::proto::path;
+use zk_core::path;
 use zk_core::{Client, Code, CreateMode, Error, EventType};
 
 use crate::leader::order::{Position, position, sequence_number};

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::warn;
 use zk_core::Client;
-use zk_core::proto::path::validate_path;
+use zk_core::path::validate_path;
 
 use crate::leader::error::Result;
 use crate::leader::node_cleanup::{delete_after_drop, delete_at_close};
