@@ -18,27 +18,67 @@ pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// Curator's default connection timeout.
 pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Everything a [`Client`] is built from. Its `Debug` output hides credentials.
+/// Everything a [`Client`] is built from, as [`Client::config`] shows it; read
+/// through its methods. Its `Debug` output hides credentials.
 #[derive(Clone)]
 pub struct ClientConfig {
+    pub(crate) connect_string: ConnectString,
+    pub(crate) session_timeout: Duration,
+    pub(crate) connection_timeout: Duration,
+    pub(crate) retry_policy: Arc<dyn RetryPolicy>,
+    pub(crate) namespace: Option<String>,
+    pub(crate) can_be_read_only: bool,
+    pub(crate) error_policy: ConnectionStateErrorPolicy,
+    pub(crate) auth: Vec<(String, Bytes)>,
+    pub(crate) max_frame_len: usize,
+}
+
+impl ClientConfig {
     /// The servers and optional chroot.
-    pub connect_string: ConnectString,
-    /// The session timeout asked of the server.
-    pub session_timeout: Duration,
+    pub fn connect_string(&self) -> &ConnectString {
+        &self.connect_string
+    }
+
+    /// The session timeout asked of the server (the server may grant another:
+    /// [`Session::negotiated_timeout`](crate::Session::negotiated_timeout)).
+    pub fn session_timeout(&self) -> Duration {
+        self.session_timeout
+    }
+
     /// How long an operation waits for a connection before it fails with ConnectionLoss.
-    pub connection_timeout: Duration,
+    pub fn connection_timeout(&self) -> Duration {
+        self.connection_timeout
+    }
+
     /// The retry policy wrapped around every operation.
-    pub retry_policy: Arc<dyn RetryPolicy>,
-    /// A path prefix applied to every path, without its leading `/` (Curator's form).
-    pub namespace: Option<String>,
-    /// Accept read-only servers.
-    pub can_be_read_only: bool,
-    /// Which states recipes treat as errors.
-    pub error_policy: ConnectionStateErrorPolicy,
-    /// Credentials sent on every connection.
-    pub auth: Vec<(String, Bytes)>,
+    pub fn retry_policy(&self) -> &Arc<dyn RetryPolicy> {
+        &self.retry_policy
+    }
+
+    /// The namespace every path is relative to, without its leading `/` (Curator's form).
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// Whether read-only servers are accepted.
+    pub fn can_be_read_only(&self) -> bool {
+        self.can_be_read_only
+    }
+
+    /// Which connection states recipes treat as errors.
+    pub fn error_policy(&self) -> ConnectionStateErrorPolicy {
+        self.error_policy
+    }
+
+    /// The schemes of the credentials sent on every connection (the secrets stay hidden).
+    pub fn auth_schemes(&self) -> impl Iterator<Item = &str> {
+        self.auth.iter().map(|(scheme, _)| scheme.as_str())
+    }
+
     /// The largest frame accepted or sent.
-    pub max_frame_len: usize,
+    pub fn max_frame_len(&self) -> usize {
+        self.max_frame_len
+    }
 }
 
 impl std::fmt::Debug for ClientConfig {

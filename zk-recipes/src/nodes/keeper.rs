@@ -47,7 +47,7 @@ pub(crate) async fn run(
     mut states: ConnectionStates,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let fight_window = shared.client.config().session_timeout.saturating_mul(2);
+    let fight_window = shared.client.config().session_timeout().saturating_mul(2);
     let mut ownership = Ownership::new(shared.mode.is_ephemeral(), fight_window);
     let mut failures: u32 = 0;
     // Set when a pass follows a reconnection: it syncs before it looks.

@@ -250,7 +250,7 @@ impl PersistentNode {
             return Ok(());
         }
         self.shared.shutdown.send_replace(true);
-        let grace = self.shared.client.config().connection_timeout;
+        let grace = self.shared.client.config().connection_timeout();
         if !self.shared.lifecycle.wait_for_task(grace).await {
             warn!(path = %self.shared.base_path, "persistent node: task did not stop in time; aborting it");
         }
