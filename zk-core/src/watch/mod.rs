@@ -4,6 +4,7 @@
 
 mod event;
 pub(crate) mod registry;
+pub(crate) mod set_watches;
 mod stream;
 
 pub use event::WatchedEvent;

@@ -1,0 +1,298 @@
+//! The task that owns a session's socket, and its life from first connect to the
+//! session's end.
+//!
+//! It connects (trying hosts in turn), performs the handshake, re-sends credentials
+//! and re-registers watches, then pipelines requests: each frame is written as it
+//! arrives, many per flush, and replies are matched to requests in xid order. It
+//! pings when idle, drops the connection when nothing arrives within the read
+//! timeout, and ends every request and watch when the session ends. Handles talk to
+//! it only through the command channel; when the last handle is gone it closes the
+//! session and exits.
+//!
+//! This file holds the task's state and the loop around connections: when to try
+//! again, what a lost connection fails, and how the session ends. Each part of one
+//! connection's life has a file of its own:
+//!
+//! - `connect`: one attempt (host, TCP, handshake) and what a new connection sends
+//!   first (credentials, SetWatches).
+//! - `pump`: serving an established connection: the batched writes, the reads, and
+//!   the one timer for pings, the read timeout and the close timeout.
+//! - `dispatch`: the requests in flight: commands put on the wire with their xids,
+//!   and every reply frame matched to its request, auth waiter or watch.
+
+mod connect;
+mod dispatch;
+mod pump;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use rand::Rng;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::sleep_until;
+use tracing::{debug, warn};
+
+use crate::error::{Disconnect, Error};
+use crate::proto::{Encode, KeeperState, OpCode, RequestHeader, frame};
+use crate::session::config::SessionConfig;
+use crate::session::event::{SessionEvent, SessionState};
+use crate::session::hosts::HostRotation;
+use crate::session::packet::Command;
+use crate::session::shared::Shared;
+use crate::watch::registry::WatchRegistry;
+use dispatch::Pending;
+
+/// How a session ends.
+#[derive(Debug, Clone, Copy)]
+enum Terminal {
+    Expired,
+    AuthFailed,
+    Closed,
+}
+
+/// Why serving one connection stopped.
+enum ConnectionEnd {
+    Lost(Disconnect),
+    Terminal(Terminal),
+}
+
+/// The session task's state.
+pub(crate) struct SessionTask {
+    config: Arc<SessionConfig>,
+    shared: Arc<Shared>,
+    rx: mpsc::UnboundedReceiver<Command>,
+    hosts: HostRotation,
+    registry: WatchRegistry,
+    auth: Vec<(String, Bytes)>,
+    /// Commands received while no connection was up, sent once one is.
+    queued: VecDeque<Command>,
+    pending: VecDeque<Pending>,
+    /// Callers of `add_auth` waiting for the server's answer, in order.
+    auth_waiters: VecDeque<Option<oneshot::Sender<Result<(), Error>>>>,
+    next_xid: i32,
+    session_id: i64,
+    password: Bytes,
+    /// Whether a read-write server has accepted this session. Until one has, the
+    /// session exists only on the read-only server that made it (a local session),
+    /// and no other server can resume it.
+    seen_rw_server: bool,
+    negotiated: Option<Duration>,
+    /// Whether the last failed attempt completed a round of every host: the next
+    /// attempt then waits a full pause, not just the jitter.
+    cycle_failed: bool,
+    /// Set once a close was asked for: who to tell when it is done.
+    closing: Option<Vec<oneshot::Sender<()>>>,
+    /// How the session ends once closing is done: Closed, or Expired when abandoned.
+    close_as: Terminal,
+}
+
+impl SessionTask {
+    pub fn new(
+        config: Arc<SessionConfig>,
+        shared: Arc<Shared>,
+        rx: mpsc::UnboundedReceiver<Command>,
+    ) -> Self {
+        let (session_id, password) = config.resume.clone().unwrap_or((0, Bytes::new()));
+        // A session to resume was made by a read-write server.
+        let seen_rw_server = config.resume.is_some();
+        SessionTask {
+            hosts: HostRotation::new(config.connect_string.hosts.clone()),
+            auth: config.auth.clone(),
+            config,
+            shared,
+            rx,
+            registry: WatchRegistry::default(),
+            queued: VecDeque::new(),
+            pending: VecDeque::new(),
+            auth_waiters: VecDeque::new(),
+            next_xid: 1,
+            seen_rw_server,
+            session_id,
+            password,
+            negotiated: None,
+            closing: None,
+            close_as: Terminal::Closed,
+            cycle_failed: false,
+        }
+    }
+
+    /// Runs the session until it expires, fails authentication or is closed.
+    pub async fn run(mut self) {
+        let mut first = true;
+        let terminal = loop {
+            if !first {
+                let pause = self.reconnect_pause();
+                if let Some(t) = self.wait_taking_commands(pause).await {
+                    break t;
+                }
+            }
+            first = false;
+            match self.connect().await {
+                Ok(Ok(stream)) => {
+                    self.hosts.connected();
+                    match self.serve(stream).await {
+                        ConnectionEnd::Lost(reason) => {
+                            self.lost(reason);
+                            // The closeSession in flight died with the connection, and
+                            // nothing re-sends it: the close is over, as the Java client's.
+                            if self.closing.is_some() {
+                                break self.close_as;
+                            }
+                        }
+                        ConnectionEnd::Terminal(t) => break t,
+                    }
+                }
+                Ok(Err(ConnectionEnd::Terminal(t))) => break t,
+                Ok(Err(ConnectionEnd::Lost(reason))) => {
+                    debug!(%reason, "connection attempt failed");
+                    // Requests queued while trying fail as the Java client fails them.
+                    for cmd in self.queued.drain(..) {
+                        cmd.fail(Error::ConnectionLoss(reason.clone()));
+                    }
+                    if self.closing.is_some() {
+                        break self.close_as;
+                    }
+                }
+                Err(t) => break t,
+            }
+        };
+        self.finish(terminal);
+    }
+
+    /// How long to wait before the next attempt: a little jitter after a lost
+    /// connection, so clients don't all come back at once, and a pause after every
+    /// host has failed.
+    fn reconnect_pause(&mut self) -> Duration {
+        let cap = self
+            .requested_timeout()
+            .div_f64(6.0)
+            .min(Duration::from_secs(1));
+        let ms = cap.as_millis() as u64;
+        let jitter = Duration::from_millis(if ms == 0 {
+            0
+        } else {
+            rand::rng().random_range(0..ms)
+        });
+        if std::mem::take(&mut self.cycle_failed) {
+            cap + jitter
+        } else {
+            jitter
+        }
+    }
+
+    fn requested_timeout(&self) -> Duration {
+        self.negotiated
+            .unwrap_or_else(|| self.config.requested_timeout())
+    }
+
+    /// Waits `d` while queuing commands; returns a terminal state if closed meanwhile.
+    async fn wait_taking_commands(&mut self, d: Duration) -> Option<Terminal> {
+        let deadline = crate::time::deadline_in(d);
+        loop {
+            tokio::select! {
+                _ = sleep_until(deadline) => return None,
+                cmd = self.rx.recv() => if let Some(t) = self.take_while_disconnected(cmd) {
+                    return Some(t);
+                },
+            }
+        }
+    }
+
+    /// Handles a command that arrives while there is no connection.
+    fn take_while_disconnected(&mut self, cmd: Option<Command>) -> Option<Terminal> {
+        match cmd {
+            // Every handle is gone, or close() was called: there is no connection to
+            // send closeSession on, so the session is left to the server to expire.
+            None => Some(Terminal::Closed),
+            Some(Command::Close { reply }) => {
+                self.closing.get_or_insert_with(Vec::new).push(reply);
+                Some(Terminal::Closed)
+            }
+            Some(Command::Abandon { reply }) => {
+                self.closing.get_or_insert_with(Vec::new).push(reply);
+                Some(Terminal::Expired)
+            }
+            Some(cmd) => {
+                self.queued.push_back(cmd);
+                None
+            }
+        }
+    }
+
+    /// The connection dropped: fail what was in flight and tell listeners.
+    fn lost(&mut self, reason: Disconnect) {
+        warn!(%reason, "connection lost");
+        for p in self.pending.drain(..) {
+            p.call.complete(Err(Error::ConnectionLoss(reason.clone())));
+        }
+        for w in self.auth_waiters.drain(..).flatten() {
+            let _ = w.send(Err(Error::ConnectionLoss(reason.clone())));
+        }
+        self.shared.set_state(SessionState::Connecting);
+        self.shared.emit(SessionEvent::Disconnected(reason));
+    }
+
+    /// The session is over: end every request, watch and waiter, then stop.
+    fn finish(mut self, terminal: Terminal) {
+        let (state, event, keeper) = match terminal {
+            Terminal::Expired => (
+                SessionState::Expired,
+                SessionEvent::Expired,
+                KeeperState::Expired,
+            ),
+            Terminal::AuthFailed => (
+                SessionState::AuthFailed,
+                SessionEvent::AuthFailed,
+                KeeperState::AuthFailed,
+            ),
+            Terminal::Closed => (
+                SessionState::Closed,
+                SessionEvent::Closed,
+                KeeperState::Closed,
+            ),
+        };
+        let err = state.terminal_error().unwrap_or(Error::Closed);
+        // Publish the state first, so a handle that sees its request refused reads it.
+        self.shared.set_state(state);
+        self.rx.close();
+        for p in self.pending.drain(..) {
+            p.call.complete(Err(err.clone()));
+        }
+        for w in self.auth_waiters.drain(..).flatten() {
+            let _ = w.send(Err(err.clone()));
+        }
+        for cmd in self.queued.drain(..) {
+            cmd.fail(err.clone());
+        }
+        while let Ok(cmd) = self.rx.try_recv() {
+            cmd.fail(err.clone());
+        }
+        self.registry.end_all(keeper);
+        self.shared.emit(event);
+        self.shared.close_listeners();
+        for w in self.closing.take().into_iter().flatten() {
+            let _ = w.send(());
+        }
+    }
+}
+
+fn io(e: std::io::Error) -> Disconnect {
+    Disconnect::Io(Arc::new(e))
+}
+
+/// Writes one request frame with a reserved xid.
+fn write_framed(wbuf: &mut BytesMut, xid: i32, op: OpCode, body: &impl Encode) {
+    let at = frame::start(wbuf);
+    RequestHeader { xid, op }.encode(wbuf);
+    body.encode(wbuf);
+    frame::finish(wbuf, at);
+}
+
+impl RequestHeader {
+    /// Writes a header-only frame (a ping).
+    fn encode_framed(&self, wbuf: &mut BytesMut) {
+        write_framed(wbuf, self.xid, self.op, &());
+    }
+}
