@@ -37,12 +37,30 @@ pub fn write_request<R: Request>(buf: &mut BytesMut, xid: i32, request: &R) -> u
 
 /// Like [`write_request`] for a record sent under an explicit operation code, as
 /// for [`super::AuthPacket`] (op `Auth`) or [`super::SetWatches`] (op `SetWatches`).
+/// Every request frame the client sends is written here, through [`frame::write`].
 pub fn write_frame(buf: &mut BytesMut, xid: i32, op: OpCode, record: &impl Encode) -> usize {
-    let at = frame::start(buf);
-    RequestHeader { xid, op }.encode(buf);
-    record.encode(buf);
-    frame::finish(buf, at);
-    buf.len() - at - frame::LENGTH_PREFIX
+    frame::write(
+        buf,
+        &RequestBody {
+            header: RequestHeader { xid, op },
+            record,
+        },
+    )
+}
+
+/// A request frame's body: the header, then the record.
+struct RequestBody<'r, R> {
+    /// The xid and operation code.
+    header: RequestHeader,
+    /// The request record, encoded straight after the header.
+    record: &'r R,
+}
+
+impl<R: Encode> Encode for RequestBody<'_, R> {
+    fn encode(&self, buf: &mut BytesMut) {
+        self.header.encode(buf);
+        self.record.encode(buf);
+    }
 }
 
 #[cfg(test)]

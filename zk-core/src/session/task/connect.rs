@@ -10,12 +10,12 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tracing::debug;
 
-use super::{ConnectionEnd, SessionTask, Terminal, io, write_framed};
+use super::{ConnectionEnd, SessionTask, Terminal, io};
 use crate::error::Disconnect;
 use crate::proto::opcode::xid;
 use crate::proto::{
-    AuthPacket, ConnectRequest, ConnectResponse, Decode, Encode, OpCode, Reader, SetWatches,
-    SetWatches2, frame,
+    AuthPacket, ConnectRequest, ConnectResponse, Decode, OpCode, Reader, SetWatches, SetWatches2,
+    frame, write_frame,
 };
 use crate::session::event::{SessionEvent, SessionState};
 use crate::session::hosts;
@@ -60,9 +60,7 @@ impl SessionTask {
                 .map_err(|e| Disconnect::ConnectFailed(format!("{addr}: {e}")))?;
             let _ = stream.set_nodelay(true);
             let mut buf = BytesMut::new();
-            let at = frame::start(&mut buf);
-            request.encode(&mut buf);
-            frame::finish(&mut buf, at);
+            frame::write(&mut buf, &request);
             stream.write_all(&buf).await.map_err(io)?;
             let body = read_one_frame(&mut stream, max_frame).await?;
             let resp = ConnectResponse::decode(&mut Reader::new(body))?;
@@ -130,7 +128,7 @@ impl SessionTask {
                 scheme: scheme.clone(),
                 auth: auth.clone(),
             };
-            write_framed(wbuf, xid::AUTH, OpCode::Auth, &packet);
+            write_frame(wbuf, xid::AUTH, OpCode::Auth, &packet);
             self.auth_waiters.push_back(None);
         }
         let live = self.registry.live_paths();
@@ -147,7 +145,7 @@ impl SessionTask {
                     exist_watches: batch.exist,
                     child_watches: batch.child,
                 };
-                write_framed(wbuf, xid::SET_WATCHES, OpCode::SetWatches, &sw);
+                write_frame(wbuf, xid::SET_WATCHES, OpCode::SetWatches, &sw);
             } else {
                 let sw = SetWatches2 {
                     relative_zxid,
@@ -157,7 +155,7 @@ impl SessionTask {
                     persistent_watches: batch.persistent,
                     persistent_recursive_watches: batch.recursive,
                 };
-                write_framed(wbuf, xid::SET_WATCHES, OpCode::SetWatches2, &sw);
+                write_frame(wbuf, xid::SET_WATCHES, OpCode::SetWatches2, &sw);
             }
         }
     }

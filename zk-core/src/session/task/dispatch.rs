@@ -6,11 +6,13 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
 use tracing::warn;
 
-use super::{ConnectionEnd, SessionTask, Terminal, write_framed};
+use super::{ConnectionEnd, SessionTask, Terminal};
 use crate::error::{Disconnect, Error};
 use crate::proto::opcode::xid;
 use crate::proto::path;
-use crate::proto::{AuthPacket, Code, Decode, OpCode, Reader, ReplyHeader, WatcherEvent};
+use crate::proto::{
+    AuthPacket, Code, Decode, OpCode, Reader, ReplyHeader, WatcherEvent, write_frame,
+};
 use crate::session::call::Completer;
 use crate::session::packet::{Command, OnReply, Packet, Reply, set_xid};
 
@@ -41,7 +43,7 @@ impl SessionTask {
                     scheme: scheme.clone(),
                     auth: auth.clone(),
                 };
-                write_framed(wbuf, xid::AUTH, OpCode::Auth, &packet);
+                write_frame(wbuf, xid::AUTH, OpCode::Auth, &packet);
                 self.auth.push((scheme, auth));
                 self.auth_waiters.push_back(Some(reply));
             }

@@ -28,14 +28,14 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use rand::Rng;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::sleep_until;
 use tracing::{debug, warn};
 
 use crate::error::{Disconnect, Error};
-use crate::proto::{Encode, KeeperState, OpCode, RequestHeader, frame};
+use crate::proto::KeeperState;
 use crate::session::config::SessionConfig;
 use crate::session::event::{SessionEvent, SessionState};
 use crate::session::hosts::HostRotation;
@@ -280,19 +280,4 @@ impl SessionTask {
 
 fn io(e: std::io::Error) -> Disconnect {
     Disconnect::Io(Arc::new(e))
-}
-
-/// Writes one request frame with a reserved xid.
-fn write_framed(wbuf: &mut BytesMut, xid: i32, op: OpCode, body: &impl Encode) {
-    let at = frame::start(wbuf);
-    RequestHeader { xid, op }.encode(wbuf);
-    body.encode(wbuf);
-    frame::finish(wbuf, at);
-}
-
-impl RequestHeader {
-    /// Writes a header-only frame (a ping).
-    fn encode_framed(&self, wbuf: &mut BytesMut) {
-        write_framed(wbuf, self.xid, self.op, &());
-    }
 }

@@ -17,7 +17,8 @@ use tracing::debug;
 use super::{ConnectionEnd, SessionTask, io};
 use crate::error::Disconnect;
 use crate::proto::opcode::xid;
-use crate::proto::{OpCode, RequestHeader, frame};
+use crate::proto::ops::PingRequest;
+use crate::proto::{frame, write_request};
 use crate::session::packet::Command;
 
 /// A ping is sent at least this often, whatever the timeout.
@@ -107,7 +108,7 @@ impl SessionTask {
                     let mut next_ping = last_send + ping_interval;
                     if now >= next_ping {
                         if wbuf.is_empty() {
-                            RequestHeader { xid: xid::PING, op: OpCode::Ping }.encode_framed(&mut wbuf);
+                            write_request(&mut wbuf, xid::PING, &PingRequest);
                         }
                         // Bytes are waiting to go out; once written, they move
                         // `last_send` and the next check sees the real due time.
