@@ -48,6 +48,13 @@ pub fn write_frame(buf: &mut BytesMut, xid: i32, op: OpCode, record: &impl Encod
     )
 }
 
+/// Rewrites the xid of a frame written by [`write_frame`], so a frame can be
+/// encoded before its xid is known (the session task numbers requests as it sends
+/// them).
+pub(crate) fn set_xid(frame: &mut [u8], xid: i32) {
+    frame[frame::LENGTH_PREFIX..frame::LENGTH_PREFIX + 4].copy_from_slice(&xid.to_be_bytes());
+}
+
 /// A request frame's body: the header, then the record.
 struct RequestBody<'r, R> {
     /// The xid and operation code.

@@ -15,10 +15,12 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use crate::error::Error;
-use crate::session::packet::Reply;
+use crate::proto::frame::LENGTH_PREFIX;
+use crate::proto::request::set_xid;
+use crate::proto::{Code, Encode, OpCode, write_frame};
 
 /// Frames up to this many bytes are stored inside the call itself: a create or
 /// setData with a path and a couple of hundred bytes of data fits.
@@ -28,6 +30,16 @@ thread_local! {
     /// Where requests are encoded before they are copied into their call: reused,
     /// so a small request allocates nothing but its call.
     static SCRATCH: RefCell<BytesMut> = RefCell::new(BytesMut::with_capacity(INLINE_FRAME));
+}
+
+/// A reply to one request: its result code and the undecoded body, which shares
+/// the read buffer's memory. (The header's zxid is recorded by the task.)
+#[derive(Debug)]
+pub(crate) struct Reply {
+    /// The server's result code for the request.
+    pub(crate) code: Code,
+    /// The response record, still encoded.
+    pub(crate) body: Bytes,
 }
 
 /// The bytes of one encoded frame.
@@ -59,6 +71,14 @@ impl Call {
         // practice; if it were, the slot's data is still consistent.
         self.slot.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Encodes a request frame (with a placeholder xid, filled in by
+/// [`Completer::write_with_xid`] as the task sends it) and makes its call.
+pub(crate) fn encode_request(op: OpCode, record: &impl Encode) -> (Completer, ReplyFuture) {
+    new_call(|buf| {
+        write_frame(buf, 0, op, record);
+    })
 }
 
 /// Encodes a frame with `encode` and makes the call that carries it: the task's
@@ -127,6 +147,19 @@ impl Completer {
         }
     }
 
+    /// The length of the frame's body (without its prefix), as the server's frame
+    /// limit counts it.
+    pub fn body_len(&self) -> usize {
+        self.frame().len().saturating_sub(LENGTH_PREFIX)
+    }
+
+    /// Appends the frame to `wbuf` with `xid` written into its request header.
+    pub fn write_with_xid(&self, wbuf: &mut BytesMut, xid: i32) {
+        let at = wbuf.len();
+        wbuf.extend_from_slice(self.frame());
+        set_xid(&mut wbuf[at..], xid);
+    }
+
     /// Hands the caller its result and wakes it.
     pub fn complete(mut self, result: Result<Reply, Error>) {
         if let Some(call) = self.0.take() {
@@ -192,8 +225,7 @@ impl Future for ReplyFuture {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::Code;
-    use bytes::{BufMut, Bytes};
+    use bytes::BufMut;
     use std::task::Wake;
 
     struct Count(std::sync::atomic::AtomicUsize);

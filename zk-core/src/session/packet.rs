@@ -1,21 +1,14 @@
-//! What handles send to the session task, and what it sends back.
+//! What handles send to the session task: the commands on its channel, and what a
+//! request carries besides its frame. Plain data: the frame and its reply slot are
+//! the [`call`](super::call)'s, the bytes are written by [`crate::proto`].
 
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use crate::error::Error;
-use crate::proto::frame::LENGTH_PREFIX;
-use crate::proto::{Code, Encode, OpCode, write_frame};
-use crate::session::call::{Completer, ReplyFuture, new_call};
+use crate::proto::OpCode;
+use crate::session::call::Completer;
 use crate::watch::registry::WatchRegistration;
-
-/// A reply to one request: its result code and the undecoded body, which shares
-/// the read buffer's memory. (The header's zxid is recorded by the task.)
-#[derive(Debug)]
-pub(crate) struct Reply {
-    pub code: Code,
-    pub body: Bytes,
-}
 
 /// What the task must do to the watch table when a request's reply arrives.
 #[derive(Debug)]
@@ -36,7 +29,8 @@ pub(crate) enum OnReply {
 #[derive(Debug)]
 pub(crate) struct Packet {
     /// The whole frame (length prefix included, with a placeholder xid that the
-    /// task fills in as it writes the frame) and where the reply goes.
+    /// task fills in as it writes the frame, see [`Completer::write_with_xid`]) and
+    /// where the reply goes.
     pub call: Completer,
     pub op: OpCode,
     pub on_reply: OnReply,
@@ -80,22 +74,4 @@ impl Command {
             Command::Crash => {}
         }
     }
-}
-
-/// Encodes a request frame with a zero xid, to be patched by [`set_xid`] as the
-/// task writes it.
-pub(crate) fn encode_request(op: OpCode, body: &impl Encode) -> (Completer, ReplyFuture) {
-    new_call(|buf| {
-        write_frame(buf, 0, op, body);
-    })
-}
-
-/// Writes `xid` into a frame built by [`encode_request`].
-pub(crate) fn set_xid(frame: &mut [u8], xid: i32) {
-    frame[LENGTH_PREFIX..LENGTH_PREFIX + 4].copy_from_slice(&xid.to_be_bytes());
-}
-
-/// The length of a frame's body, without its prefix.
-pub(crate) fn body_len(frame: &[u8]) -> usize {
-    frame.len().saturating_sub(LENGTH_PREFIX)
 }

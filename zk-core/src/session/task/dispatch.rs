@@ -13,8 +13,8 @@ use crate::proto::path;
 use crate::proto::{
     AuthPacket, Code, Decode, OpCode, Reader, ReplyHeader, WatcherEvent, write_frame,
 };
-use crate::session::call::Completer;
-use crate::session::packet::{Command, OnReply, Packet, Reply, set_xid};
+use crate::session::call::{Completer, Reply, encode_request};
+use crate::session::packet::{Command, OnReply, Packet};
 
 /// A request written to the socket and waiting for its reply.
 pub(super) struct Pending {
@@ -65,9 +65,7 @@ impl SessionTask {
         } else {
             self.next_xid + 1
         };
-        let at = wbuf.len();
-        wbuf.extend_from_slice(packet.call.frame());
-        set_xid(&mut wbuf[at..], xid);
+        packet.call.write_with_xid(wbuf, xid);
         self.pending.push_back(Pending {
             xid,
             op: packet.op,
@@ -83,7 +81,7 @@ impl SessionTask {
         let waiters = self.closing.get_or_insert_with(Vec::new);
         waiters.extend(reply);
         if first {
-            let (call, _reply) = crate::session::packet::encode_request(OpCode::CloseSession, &());
+            let (call, _reply) = encode_request(OpCode::CloseSession, &());
             self.send_packet(
                 Packet {
                     call,
