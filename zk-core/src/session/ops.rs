@@ -15,7 +15,8 @@ use crate::proto::{Acl, AddWatchMode, CreateMode, Stat, WatcherType};
 use crate::proto::{Code, Decode, Reader, Request};
 use crate::session::Session;
 use crate::session::call::{Reply, encode_request};
-use crate::session::packet::{Command, OnReply, Packet};
+use crate::session::packet::{Command, Packet};
+use crate::watch::on_reply::OnReply;
 use crate::watch::registry::{WatchKind, WatchRegistration, WatchSink};
 use crate::watch::{OneshotWatch, PersistentWatch};
 

@@ -8,22 +8,7 @@ use tokio::sync::oneshot;
 use crate::error::Error;
 use crate::proto::OpCode;
 use crate::session::call::Completer;
-use crate::watch::registry::WatchRegistration;
-
-/// What the task must do to the watch table when a request's reply arrives.
-#[derive(Debug)]
-pub(crate) enum OnReply {
-    Nothing,
-    /// Add this watch if the reply says the server set it.
-    Register(WatchRegistration),
-    /// Drop local watches of these kinds on `path` if the server removed them.
-    RemoveLocal {
-        path: String,
-        data: bool,
-        child: bool,
-        persistent: bool,
-    },
-}
+use crate::watch::on_reply::OnReply;
 
 /// One encoded request on its way to the socket.
 #[derive(Debug)]

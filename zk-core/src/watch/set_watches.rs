@@ -1,15 +1,56 @@
 //! Re-registering watches after a reconnect: the live watches are sent again in
 //! SetWatches requests, split so that no request grows past what a server takes.
+//! A batch with persistent or recursive watches needs SetWatches2 (ZooKeeper 3.6+);
+//! one with only one-shot watches goes as SetWatches, which every server knows.
 
-use crate::proto::path;
+use bytes::BytesMut;
+
+use crate::proto::opcode::xid;
+use crate::proto::{OpCode, SetWatches, SetWatches2, path, write_frame};
 use crate::watch::registry::WatchPaths;
 
 /// SetWatches requests are split so that no batch's paths exceed this many bytes.
 const SET_WATCHES_BATCH_BYTES: usize = 128 * 1024;
 
+/// Appends the SetWatches frames that re-register `live` (client paths) on a new
+/// connection: nothing when there are no watches, else one frame per batch, with
+/// the chroot added back and `relative_zxid` (the last zxid seen) so the server
+/// fires what changed while the client was away.
+pub(crate) fn write_set_watches(
+    wbuf: &mut BytesMut,
+    live: &WatchPaths,
+    relative_zxid: i64,
+    chroot: Option<&str>,
+) {
+    if live.is_empty() {
+        return;
+    }
+    for batch in set_watches_batches(live, chroot) {
+        if batch.persistent.is_empty() && batch.recursive.is_empty() {
+            let sw = SetWatches {
+                relative_zxid,
+                data_watches: batch.data,
+                exist_watches: batch.exist,
+                child_watches: batch.child,
+            };
+            write_frame(wbuf, xid::SET_WATCHES, OpCode::SetWatches, &sw);
+        } else {
+            let sw = SetWatches2 {
+                relative_zxid,
+                data_watches: batch.data,
+                exist_watches: batch.exist,
+                child_watches: batch.child,
+                persistent_watches: batch.persistent,
+                persistent_recursive_watches: batch.recursive,
+            };
+            write_frame(wbuf, xid::SET_WATCHES, OpCode::SetWatches2, &sw);
+        }
+    }
+}
+
 /// Splits the live watches into SetWatches batches of at most
 /// [`SET_WATCHES_BATCH_BYTES`] of paths, with the chroot added back.
-pub(crate) fn set_watches_batches(live: &WatchPaths, chroot: Option<&str>) -> Vec<WatchPaths> {
+fn set_watches_batches(live: &WatchPaths, chroot: Option<&str>) -> Vec<WatchPaths> {
     let mut batches = vec![WatchPaths::default()];
     let mut size = 0usize;
     type Slot = fn(&mut WatchPaths) -> &mut Vec<String>;

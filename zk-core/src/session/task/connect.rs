@@ -14,12 +14,11 @@ use super::{ConnectionEnd, SessionTask, Terminal, io};
 use crate::error::Disconnect;
 use crate::proto::opcode::xid;
 use crate::proto::{
-    AuthPacket, ConnectRequest, ConnectResponse, Decode, OpCode, Reader, SetWatches, SetWatches2,
-    frame, write_frame,
+    AuthPacket, ConnectRequest, ConnectResponse, Decode, OpCode, Reader, frame, write_frame,
 };
 use crate::session::event::{SessionEvent, SessionState};
 use crate::session::hosts;
-use crate::watch::set_watches::set_watches_batches;
+use crate::watch::set_watches::write_set_watches;
 
 impl SessionTask {
     /// One connection attempt: the next host, the TCP connect and the handshake, all
@@ -131,33 +130,12 @@ impl SessionTask {
             write_frame(wbuf, xid::AUTH, OpCode::Auth, &packet);
             self.auth_waiters.push_back(None);
         }
-        let live = self.registry.live_paths();
-        if live.is_empty() {
-            return;
-        }
-        let relative_zxid = self.shared.last_zxid();
-        let chroot = self.config.connect_string.chroot.as_deref();
-        for batch in set_watches_batches(&live, chroot) {
-            if batch.persistent.is_empty() && batch.recursive.is_empty() {
-                let sw = SetWatches {
-                    relative_zxid,
-                    data_watches: batch.data,
-                    exist_watches: batch.exist,
-                    child_watches: batch.child,
-                };
-                write_frame(wbuf, xid::SET_WATCHES, OpCode::SetWatches, &sw);
-            } else {
-                let sw = SetWatches2 {
-                    relative_zxid,
-                    data_watches: batch.data,
-                    exist_watches: batch.exist,
-                    child_watches: batch.child,
-                    persistent_watches: batch.persistent,
-                    persistent_recursive_watches: batch.recursive,
-                };
-                write_frame(wbuf, xid::SET_WATCHES, OpCode::SetWatches2, &sw);
-            }
-        }
+        write_set_watches(
+            wbuf,
+            &self.registry.live_paths(),
+            self.shared.last_zxid(),
+            self.config.connect_string.chroot.as_deref(),
+        );
     }
 }
 

@@ -14,7 +14,8 @@ use crate::proto::{
     AuthPacket, Code, Decode, OpCode, Reader, ReplyHeader, WatcherEvent, write_frame,
 };
 use crate::session::call::{Completer, Reply, encode_request};
-use crate::session::packet::{Command, OnReply, Packet};
+use crate::session::packet::{Command, Packet};
+use crate::watch::on_reply::OnReply;
 
 /// A request written to the socket and waiting for its reply.
 pub(super) struct Pending {
@@ -143,28 +144,7 @@ impl SessionTask {
                     self.shared.set_last_zxid(header.zxid);
                 }
                 let code = Code::from_i32(header.err);
-                match p.on_reply {
-                    OnReply::Nothing => {}
-                    OnReply::Register(reg) => {
-                        if code == Code::Ok {
-                            self.registry.register(reg, true);
-                        } else if code == Code::NoNode
-                            && reg.kind == crate::watch::registry::WatchKind::Exists
-                        {
-                            self.registry.register(reg, false);
-                        }
-                    }
-                    OnReply::RemoveLocal {
-                        path,
-                        data,
-                        child,
-                        persistent,
-                    } => {
-                        if code == Code::Ok {
-                            self.registry.remove(&path, data, child, persistent);
-                        }
-                    }
-                }
+                p.on_reply.apply(code, &mut self.registry);
                 p.call.complete(Ok(Reply {
                     code,
                     body: r.into_rest(),
