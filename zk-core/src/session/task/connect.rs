@@ -12,10 +12,7 @@ use tracing::debug;
 
 use super::{ConnectionEnd, SessionTask, Terminal, io};
 use crate::error::Disconnect;
-use crate::proto::opcode::xid;
-use crate::proto::{
-    AuthPacket, ConnectRequest, ConnectResponse, Decode, OpCode, Reader, frame, write_frame,
-};
+use crate::proto::{ConnectRequest, ConnectResponse, Decode, Reader, frame};
 use crate::session::event::{SessionEvent, SessionState};
 use crate::session::hosts;
 use crate::watch::set_watches::write_set_watches;
@@ -122,13 +119,7 @@ impl SessionTask {
     /// then the watches to re-register.
     pub(super) fn prime(&mut self, wbuf: &mut BytesMut) {
         for (scheme, auth) in &self.auth {
-            let packet = AuthPacket {
-                auth_type: 0,
-                scheme: scheme.clone(),
-                auth: auth.clone(),
-            };
-            write_frame(wbuf, xid::AUTH, OpCode::Auth, &packet);
-            self.auth_waiters.push_back(None);
+            self.in_flight.send_auth(wbuf, scheme, auth, None);
         }
         write_set_watches(
             wbuf,

@@ -1,6 +1,12 @@
 //! The requests in flight: commands put on the wire in xid order, and every reply
 //! frame matched to what waits for it (the oldest pending request, an auth waiter,
 //! or the watches a notification triggers).
+//!
+//! The server answers requests in the order it received them, so the requests in
+//! flight wait in a FIFO queue and a reply must answer the oldest one; anything
+//! else means the stream is broken and the connection is dropped.
+
+use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
@@ -18,35 +24,121 @@ use crate::session::packet::{Command, Packet};
 use crate::watch::on_reply::OnReply;
 
 /// A request written to the socket and waiting for its reply.
-pub(super) struct Pending {
+struct Pending {
+    /// The xid it was sent under, which its reply carries back.
     xid: i32,
+    /// Its operation: the reply to closeSession ends the session.
     op: OpCode,
+    /// What its reply does to the watch table.
     on_reply: OnReply,
-    pub(super) call: Completer,
+    /// Where its reply goes.
+    call: Completer,
+}
+
+/// Who hears the server's answer to an auth packet.
+type AuthWaiter = oneshot::Sender<Result<(), Error>>;
+
+/// The requests and auth packets written and not yet answered, and the xid the
+/// next request is sent under.
+pub(super) struct InFlight {
+    /// Requests waiting for their replies, oldest first.
+    requests: VecDeque<Pending>,
+    /// Callers of `add_auth` waiting for the server's answer, in order; `None` for
+    /// credentials re-sent on a new connection, whose answer nobody awaits.
+    auth_waiters: VecDeque<Option<AuthWaiter>>,
+    /// The next request's xid: from 1 up to `i32::MAX`, then 1 again (the
+    /// negative xids are reserved for pings, auth, SetWatches and notifications).
+    next_xid: i32,
+}
+
+impl InFlight {
+    /// Nothing in flight; the first request gets xid 1.
+    pub(super) fn new() -> Self {
+        InFlight {
+            requests: VecDeque::new(),
+            auth_waiters: VecDeque::new(),
+            next_xid: 1,
+        }
+    }
+
+    /// Writes `packet`'s frame under the next xid and keeps it to await its reply.
+    fn send(&mut self, packet: Packet, wbuf: &mut BytesMut) {
+        let xid = self.next_xid;
+        self.next_xid = if self.next_xid == i32::MAX {
+            1
+        } else {
+            self.next_xid + 1
+        };
+        packet.call.write_with_xid(wbuf, xid);
+        self.requests.push_back(Pending {
+            xid,
+            op: packet.op,
+            on_reply: packet.on_reply,
+            call: packet.call,
+        });
+    }
+
+    /// Writes an auth packet for `scheme`/`auth`; `waiter`, if any, hears the
+    /// server's answer.
+    pub(super) fn send_auth(
+        &mut self,
+        wbuf: &mut BytesMut,
+        scheme: &str,
+        auth: &Bytes,
+        waiter: Option<AuthWaiter>,
+    ) {
+        let packet = AuthPacket {
+            auth_type: 0,
+            scheme: scheme.to_string(),
+            auth: auth.clone(),
+        };
+        write_frame(wbuf, xid::AUTH, OpCode::Auth, &packet);
+        self.auth_waiters.push_back(waiter);
+    }
+
+    /// The request a reply with xid `got` answers: the oldest one, or the stream
+    /// is out of order.
+    fn answered_by(&mut self, got: i32) -> Result<Pending, Disconnect> {
+        let expected = self.requests.front().map(|p| p.xid);
+        if expected == Some(got)
+            && let Some(p) = self.requests.pop_front()
+        {
+            return Ok(p);
+        }
+        Err(Disconnect::UnexpectedXid { expected, got })
+    }
+
+    /// Ends every request and auth waiter in flight with `err`: requests first,
+    /// then auth waiters, each in the order they were sent.
+    pub(super) fn fail_all(&mut self, err: &Error) {
+        for p in self.requests.drain(..) {
+            p.call.complete(Err(err.clone()));
+        }
+        for w in self.auth_waiters.drain(..).flatten() {
+            let _ = w.send(Err(err.clone()));
+        }
+    }
 }
 
 impl SessionTask {
-    /// Puts one command on the wire.
+    /// Puts one command on the wire (or, for close and abandon, starts closing).
+    /// Returns how the connection ends if the command ends it (never today: the
+    /// close ends it when its reply or its timeout comes).
     pub(super) fn take_command(
         &mut self,
         cmd: Command,
         wbuf: &mut BytesMut,
     ) -> Option<ConnectionEnd> {
         match cmd {
-            Command::Request(packet) => self.send_packet(packet, wbuf),
+            Command::Request(packet) => self.in_flight.send(packet, wbuf),
             Command::Auth {
                 scheme,
                 auth,
                 reply,
             } => {
-                let packet = AuthPacket {
-                    auth_type: 0,
-                    scheme: scheme.clone(),
-                    auth: auth.clone(),
-                };
-                write_frame(wbuf, xid::AUTH, OpCode::Auth, &packet);
+                self.in_flight.send_auth(wbuf, &scheme, &auth, Some(reply));
+                // Kept to be sent again on every new connection.
                 self.auth.push((scheme, auth));
-                self.auth_waiters.push_back(Some(reply));
             }
             Command::Close { reply } => self.start_close(Some(reply), wbuf),
             Command::Abandon { reply } => {
@@ -59,22 +151,6 @@ impl SessionTask {
         None
     }
 
-    fn send_packet(&mut self, packet: Packet, wbuf: &mut BytesMut) {
-        let xid = self.next_xid;
-        self.next_xid = if self.next_xid == i32::MAX {
-            1
-        } else {
-            self.next_xid + 1
-        };
-        packet.call.write_with_xid(wbuf, xid);
-        self.pending.push_back(Pending {
-            xid,
-            op: packet.op,
-            on_reply: packet.on_reply,
-            call: packet.call,
-        });
-    }
-
     /// Sends closeSession; the session ends when its reply arrives or the close
     /// timeout passes.
     pub(super) fn start_close(&mut self, reply: Option<oneshot::Sender<()>>, wbuf: &mut BytesMut) {
@@ -83,7 +159,7 @@ impl SessionTask {
         waiters.extend(reply);
         if first {
             let (call, _reply) = encode_request(OpCode::CloseSession, &());
-            self.send_packet(
+            self.in_flight.send(
                 Packet {
                     call,
                     op: OpCode::CloseSession,
@@ -94,6 +170,9 @@ impl SessionTask {
         }
     }
 
+    /// Handles one reply frame's body: a ping or SetWatches answer (nothing to do),
+    /// an auth answer, a watch notification, or the reply to the oldest request.
+    /// Returns how the connection ends when the frame ends it.
     pub(super) fn handle_frame(&mut self, body: Bytes) -> Result<(), ConnectionEnd> {
         let mut r = Reader::new(body);
         let header = ReplyHeader::decode(&mut r).map_err(|e| ConnectionEnd::Lost(e.into()))?;
@@ -101,7 +180,7 @@ impl SessionTask {
             xid::PING | xid::SET_WATCHES => Ok(()),
             xid::AUTH => {
                 let code = Code::from_i32(header.err);
-                let waiter = self.auth_waiters.pop_front().flatten();
+                let waiter = self.in_flight.auth_waiters.pop_front().flatten();
                 if code == Code::AuthFailed {
                     if let Some(w) = waiter {
                         let _ = w.send(Err(Error::AuthFailed));
@@ -127,19 +206,10 @@ impl SessionTask {
                 Ok(())
             }
             got => {
-                let expected = self.pending.front().map(|p| p.xid);
-                if expected != Some(got) {
-                    return Err(ConnectionEnd::Lost(Disconnect::UnexpectedXid {
-                        expected,
-                        got,
-                    }));
-                }
-                let Some(p) = self.pending.pop_front() else {
-                    return Err(ConnectionEnd::Lost(Disconnect::UnexpectedXid {
-                        expected,
-                        got,
-                    }));
-                };
+                let p = self
+                    .in_flight
+                    .answered_by(got)
+                    .map_err(ConnectionEnd::Lost)?;
                 if header.zxid > 0 {
                     self.shared.set_last_zxid(header.zxid);
                 }

@@ -42,7 +42,7 @@ use crate::session::hosts::HostRotation;
 use crate::session::packet::Command;
 use crate::session::shared::Shared;
 use crate::watch::registry::WatchRegistry;
-use dispatch::Pending;
+use dispatch::InFlight;
 
 /// How a session ends.
 #[derive(Debug, Clone, Copy)]
@@ -68,10 +68,8 @@ pub(crate) struct SessionTask {
     auth: Vec<(String, Bytes)>,
     /// Commands received while no connection was up, sent once one is.
     queued: VecDeque<Command>,
-    pending: VecDeque<Pending>,
-    /// Callers of `add_auth` waiting for the server's answer, in order.
-    auth_waiters: VecDeque<Option<oneshot::Sender<Result<(), Error>>>>,
-    next_xid: i32,
+    /// What was written on the connection and awaits an answer.
+    in_flight: InFlight,
     session_id: i64,
     password: Bytes,
     /// Whether a read-write server has accepted this session. Until one has, the
@@ -105,9 +103,7 @@ impl SessionTask {
             rx,
             registry: WatchRegistry::default(),
             queued: VecDeque::new(),
-            pending: VecDeque::new(),
-            auth_waiters: VecDeque::new(),
-            next_xid: 1,
+            in_flight: InFlight::new(),
             seen_rw_server,
             session_id,
             password,
@@ -224,12 +220,8 @@ impl SessionTask {
     /// The connection dropped: fail what was in flight and tell listeners.
     fn lost(&mut self, reason: Disconnect) {
         warn!(%reason, "connection lost");
-        for p in self.pending.drain(..) {
-            p.call.complete(Err(Error::ConnectionLoss(reason.clone())));
-        }
-        for w in self.auth_waiters.drain(..).flatten() {
-            let _ = w.send(Err(Error::ConnectionLoss(reason.clone())));
-        }
+        self.in_flight
+            .fail_all(&Error::ConnectionLoss(reason.clone()));
         self.shared.set_state(SessionState::Connecting);
         self.shared.emit(SessionEvent::Disconnected(reason));
     }
@@ -257,12 +249,7 @@ impl SessionTask {
         // Publish the state first, so a handle that sees its request refused reads it.
         self.shared.set_state(state);
         self.rx.close();
-        for p in self.pending.drain(..) {
-            p.call.complete(Err(err.clone()));
-        }
-        for w in self.auth_waiters.drain(..).flatten() {
-            let _ = w.send(Err(err.clone()));
-        }
+        self.in_flight.fail_all(&err);
         for cmd in self.queued.drain(..) {
             cmd.fail(err.clone());
         }
