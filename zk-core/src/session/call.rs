@@ -47,25 +47,38 @@ pub(crate) struct Reply {
 // allocation, so a small frame needs no buffer of its own.
 #[allow(clippy::large_enum_variant)]
 enum FrameBytes {
-    Inline { len: usize, buf: [u8; INLINE_FRAME] },
+    /// A frame of up to [`INLINE_FRAME`] bytes, stored in the call itself.
+    Inline {
+        /// How many bytes of `buf` the frame fills.
+        len: usize,
+        /// The frame, in its first `len` bytes.
+        buf: [u8; INLINE_FRAME],
+    },
+    /// A larger frame, in a buffer of its own.
     Heap(BytesMut),
 }
 
 /// What the caller and the task share.
 struct Call {
+    /// The encoded request, written once and then only read.
     frame: FrameBytes,
+    /// Where the reply is handed over.
     slot: Mutex<Slot>,
 }
 
+/// The hand-over point between the task and the caller.
 #[derive(Default)]
 struct Slot {
+    /// The reply, once the task has it and until the caller takes it.
     result: Option<Result<Reply, Error>>,
+    /// Who to wake when the reply comes: the caller's last poll.
     waker: Option<Waker>,
     /// The task let go of the call without answering it.
     abandoned: bool,
 }
 
 impl Call {
+    /// Locks the slot.
     fn slot(&self) -> MutexGuard<'_, Slot> {
         // Nothing runs user code under this lock, so it cannot be poisoned in
         // practice; if it were, the slot's data is still consistent.
@@ -139,7 +152,7 @@ pub(crate) struct Completer(Option<Arc<Call>>);
 
 impl Completer {
     /// The encoded frame, length prefix included.
-    pub fn frame(&self) -> &[u8] {
+    pub(crate) fn frame(&self) -> &[u8] {
         match self.0.as_deref().map(|c| &c.frame) {
             Some(FrameBytes::Inline { len, buf }) => &buf[..*len],
             Some(FrameBytes::Heap(b)) => b,
@@ -149,19 +162,19 @@ impl Completer {
 
     /// The length of the frame's body (without its prefix), as the server's frame
     /// limit counts it.
-    pub fn body_len(&self) -> usize {
+    pub(crate) fn body_len(&self) -> usize {
         self.frame().len().saturating_sub(LENGTH_PREFIX)
     }
 
     /// Appends the frame to `wbuf` with `xid` written into its request header.
-    pub fn write_with_xid(&self, wbuf: &mut BytesMut, xid: i32) {
+    pub(crate) fn write_with_xid(&self, wbuf: &mut BytesMut, xid: i32) {
         let at = wbuf.len();
         wbuf.extend_from_slice(self.frame());
         set_xid(&mut wbuf[at..], xid);
     }
 
     /// Hands the caller its result and wakes it.
-    pub fn complete(mut self, result: Result<Reply, Error>) {
+    pub(crate) fn complete(mut self, result: Result<Reply, Error>) {
         if let Some(call) = self.0.take() {
             let waker = {
                 let mut slot = call.slot();

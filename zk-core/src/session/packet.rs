@@ -16,27 +16,35 @@ pub(crate) struct Packet {
     /// The whole frame (length prefix included, with a placeholder xid that the
     /// task fills in as it writes the frame, see [`Completer::write_with_xid`]) and
     /// where the reply goes.
-    pub call: Completer,
-    pub op: OpCode,
-    pub on_reply: OnReply,
+    pub(crate) call: Completer,
+    /// The request's operation code, as in its frame.
+    pub(crate) op: OpCode,
+    /// What the reply does to the watch table.
+    pub(crate) on_reply: OnReply,
 }
 
 /// Commands from handles to the task.
 #[derive(Debug)]
 pub(crate) enum Command {
+    /// Send a request and hand its reply to its call.
     Request(Packet),
     /// Add credentials: sent now and on every reconnect.
     Auth {
+        /// The auth scheme, such as `digest`.
         scheme: String,
+        /// The scheme's credentials, such as `user:password`.
         auth: Bytes,
+        /// Hears the server's answer.
         reply: oneshot::Sender<Result<(), Error>>,
     },
     /// Close the session and stop.
     Close {
+        /// Told when the session is closed.
         reply: oneshot::Sender<()>,
     },
     /// End the session locally as expired (closing it on the server if connected).
     Abandon {
+        /// Told when the session has ended.
         reply: oneshot::Sender<()>,
     },
     /// Tests only: make the task panic, as a bug in it would.
@@ -46,7 +54,7 @@ pub(crate) enum Command {
 
 impl Command {
     /// Fails the command with `err` without sending it.
-    pub fn fail(self, err: Error) {
+    pub(crate) fn fail(self, err: Error) {
         match self {
             Command::Request(p) => p.call.complete(Err(err)),
             Command::Auth { reply, .. } => {

@@ -47,35 +47,49 @@ use dispatch::InFlight;
 /// How a session ends.
 #[derive(Debug, Clone, Copy)]
 enum Terminal {
+    /// The server expired the session, or the client gave it up (abandon).
     Expired,
+    /// The server refused the session's credentials.
     AuthFailed,
+    /// The session was closed, or every handle is gone.
     Closed,
 }
 
 /// Why serving one connection stopped.
 enum ConnectionEnd {
+    /// The connection dropped; the session lives on and the task reconnects.
     Lost(Disconnect),
+    /// The session ended.
     Terminal(Terminal),
 }
 
 /// The session task's state.
 pub(crate) struct SessionTask {
+    /// What the session was opened with.
     config: Arc<SessionConfig>,
+    /// The state, ids and events published to handles.
     shared: Arc<Shared>,
+    /// Commands from the handles; closed when the last handle is dropped.
     rx: mpsc::UnboundedReceiver<Command>,
+    /// Which host to try next.
     hosts: HostRotation,
+    /// The session's live watches.
     registry: WatchRegistry,
+    /// Every credential added, re-sent on each new connection.
     auth: Vec<(String, Bytes)>,
     /// Commands received while no connection was up, sent once one is.
     queued: VecDeque<Command>,
     /// What was written on the connection and awaits an answer.
     in_flight: InFlight,
+    /// The session's id (0 until the first handshake), sent to resume it.
     session_id: i64,
+    /// The session's password, sent with its id.
     password: Bytes,
     /// Whether a read-write server has accepted this session. Until one has, the
     /// session exists only on the read-only server that made it (a local session),
     /// and no other server can resume it.
     seen_rw_server: bool,
+    /// The session timeout the server granted, once a handshake has been done.
     negotiated: Option<Duration>,
     /// Whether the last failed attempt completed a round of every host: the next
     /// attempt then waits a full pause, not just the jitter.
@@ -87,7 +101,9 @@ pub(crate) struct SessionTask {
 }
 
 impl SessionTask {
-    pub fn new(
+    /// A task for a new session (or one to resume, if `config` says so), fed by
+    /// `rx` and publishing through `shared`. Nothing runs until [`Self::run`].
+    pub(crate) fn new(
         config: Arc<SessionConfig>,
         shared: Arc<Shared>,
         rx: mpsc::UnboundedReceiver<Command>,
@@ -115,7 +131,7 @@ impl SessionTask {
     }
 
     /// Runs the session until it expires, fails authentication or is closed.
-    pub async fn run(mut self) {
+    pub(crate) async fn run(mut self) {
         let mut first = true;
         let terminal = loop {
             if !first {
@@ -178,6 +194,8 @@ impl SessionTask {
         }
     }
 
+    /// The session timeout the timers are based on: the negotiated one, or the
+    /// requested one before the first handshake.
     fn requested_timeout(&self) -> Duration {
         self.negotiated
             .unwrap_or_else(|| self.config.requested_timeout())
@@ -265,6 +283,7 @@ impl SessionTask {
     }
 }
 
+/// A socket error as the reason a connection was lost.
 fn io(e: std::io::Error) -> Disconnect {
     Disconnect::Io(Arc::new(e))
 }
