@@ -4,7 +4,7 @@
 //! allocating; a length above the limit (ZooKeeper's `jute.maxbuffer`) or below zero
 //! is refused before anything is read into memory for it.
 //!
-//! [`write`] is the one place a frame is written: the handshake's connect request
+//! [`write()`] is the one place a frame is written: the handshake's connect request
 //! goes through it directly, every other request through
 //! [`write_frame`](super::write_frame), which puts a request header before the record.
 

@@ -1,5 +1,7 @@
 //! The [`Request`] trait ties a request record to its operation code and the
 //! record the server answers with, and [`write_request`] frames one for the wire.
+//! A request frame is a [`frame::write()`] of the request header and the record;
+//! its xid can be rewritten in place once the frame is encoded.
 //!
 //! Request records borrow their inputs: they are encoded into the frame buffer as
 //! soon as they are built. Paths in them are full server paths: the session adds
@@ -37,7 +39,7 @@ pub fn write_request<R: Request>(buf: &mut BytesMut, xid: i32, request: &R) -> u
 
 /// Like [`write_request`] for a record sent under an explicit operation code, as
 /// for [`super::AuthPacket`] (op `Auth`) or [`super::SetWatches`] (op `SetWatches`).
-/// Every request frame the client sends is written here, through [`frame::write`].
+/// Every request frame the client sends is written here, through [`frame::write()`].
 pub fn write_frame(buf: &mut BytesMut, xid: i32, op: OpCode, record: &impl Encode) -> usize {
     frame::write(
         buf,

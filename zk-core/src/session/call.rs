@@ -8,6 +8,10 @@
 //!
 //! The caller awaits a [`ReplyFuture`]; the task holds the [`Completer`]. A completer
 //! dropped without an answer (the task ended) resolves the future to `None`.
+//!
+//! The frame is encoded once, by [`crate::proto::write_frame`], before its xid is
+//! known; the task copies it into its write buffer with the xid it assigns
+//! ([`Completer::write_with_xid`]), so no frame bytes are touched anywhere else.
 
 use std::cell::RefCell;
 use std::future::Future;

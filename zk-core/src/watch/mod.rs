@@ -1,6 +1,6 @@
 //! Watches: one-shot data, exists and child watches delivered as futures, and
 //! persistent (recursive) watches delivered as streams. The session task owns the
-//! [`registry`]; callers hold an [`OneshotWatch`] or a [`PersistentWatch`].
+//! `registry`; callers hold an [`OneshotWatch`] or a [`PersistentWatch`].
 //!
 //! The rules the task follows live here too, apart from its I/O: `on_reply` says
 //! which replies add or remove watches (exists answered NoNode still sets one), and

@@ -121,9 +121,9 @@ impl InFlight {
 }
 
 impl SessionTask {
-    /// Puts one command on the wire (or, for close and abandon, starts closing).
-    /// Returns how the connection ends if the command ends it (never today: the
-    /// close ends it when its reply or its timeout comes).
+    /// Puts one command on the wire (for close and abandon: starts closing).
+    /// Returns `Some` if the command ends the connection; none does at present, as
+    /// a close ends it only when its reply or its timeout comes.
     pub(super) fn take_command(
         &mut self,
         cmd: Command,
