@@ -17,8 +17,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use zk_core::proto::ops::{Create2Request, DeleteRequest, GetDataRequest, SetDataRequest};
 use zk_core::proto::{
-    Acl, Code, ConnectRequest, ConnectResponse, Decode, Encode, Reader, Request, frame,
-    write_request,
+    Acl, Code, ConnectRequest, ConnectResponse, Decode, Reader, Request, frame, write_request,
 };
 
 use crate::client::{ClientPlan, HOUSEKEEPING_DEPTH, phases};
@@ -173,17 +172,17 @@ impl RawConnection {
             rbuf: vec![0; 256 * 1024],
         };
         let mut buf = BytesMut::new();
-        let at = frame::start(&mut buf);
-        ConnectRequest {
-            protocol_version: 0,
-            last_zxid_seen: 0,
-            timeout_ms: SESSION_TIMEOUT_MS,
-            session_id: 0,
-            passwd: Bytes::from_static(&[0; 16]),
-            read_only: false,
-        }
-        .encode(&mut buf);
-        frame::finish(&mut buf, at);
+        frame::write(
+            &mut buf,
+            &ConnectRequest {
+                protocol_version: 0,
+                last_zxid_seen: 0,
+                timeout_ms: SESSION_TIMEOUT_MS,
+                session_id: 0,
+                passwd: Bytes::from_static(&[0; 16]),
+                read_only: false,
+            },
+        );
         conn.write(&buf)?;
         let mut len = [0u8; 4];
         conn.read_exact(&mut len)?;

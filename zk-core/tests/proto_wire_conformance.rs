@@ -78,17 +78,17 @@ impl Session {
             },
         };
         let mut buf = BytesMut::new();
-        let at = frame::start(&mut buf);
-        ConnectRequest {
-            protocol_version: 0,
-            last_zxid_seen: 0,
-            timeout_ms: 30_000,
-            session_id: 0,
-            passwd: Bytes::from_static(&[0; 16]),
-            read_only: false,
-        }
-        .encode(&mut buf);
-        frame::finish(&mut buf, at);
+        frame::write(
+            &mut buf,
+            &ConnectRequest {
+                protocol_version: 0,
+                last_zxid_seen: 0,
+                timeout_ms: 30_000,
+                session_id: 0,
+                passwd: Bytes::from_static(&[0; 16]),
+                read_only: false,
+            },
+        );
         session.socket.write_all(&buf).unwrap();
         let mut r = Reader::new(session.read_frame());
         session.connect = ConnectResponse::decode(&mut r).unwrap();

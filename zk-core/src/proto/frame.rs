@@ -3,6 +3,14 @@
 //! [`check`] looks at a read buffer and says whether a whole frame is there, without
 //! allocating; a length above the limit (ZooKeeper's `jute.maxbuffer`) or below zero
 //! is refused before anything is read into memory for it.
+//!
+//! [`write()`] is the one place a frame is written: the handshake's connect request
+//! goes through it directly, every other request through
+//! [`write_frame`](super::write_frame), which puts a request header before the record.
+
+use bytes::BytesMut;
+
+use super::jute::Encode;
 
 /// The default frame limit: ZooKeeper's default `jute.maxbuffer`, 0xfffff bytes.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 0xfffff;
@@ -47,24 +55,49 @@ pub fn check(buf: &[u8], max_len: usize) -> Result<Option<usize>, FrameError> {
     Ok(Some(len))
 }
 
+/// Appends one whole frame to `buf`: the length prefix, then `body` encoded in
+/// place (no copy). Returns the body's length, which the caller can check against
+/// the server's limit before sending.
+///
+/// ```
+/// use bytes::{Bytes, BytesMut};
+/// use zk_core::proto::{ConnectRequest, frame};
+/// let mut buf = BytesMut::new();
+/// let request = ConnectRequest {
+///     protocol_version: 0,
+///     last_zxid_seen: 0,
+///     timeout_ms: 30_000,
+///     session_id: 0,
+///     passwd: Bytes::from_static(&[0; 16]),
+///     read_only: false,
+/// };
+/// let len = frame::write(&mut buf, &request);
+/// assert_eq!(frame::check(&buf, frame::DEFAULT_MAX_FRAME_LEN), Ok(Some(len)));
+/// ```
+pub fn write(buf: &mut BytesMut, body: &impl Encode) -> usize {
+    let at = start(buf);
+    body.encode(buf);
+    finish(buf, at)
+}
+
 /// Starts a frame in `buf`: reserves the length prefix and returns its offset,
 /// to be filled by [`finish`] once the body is written.
-pub fn start(buf: &mut bytes::BytesMut) -> usize {
+fn start(buf: &mut BytesMut) -> usize {
     let at = buf.len();
     buf.extend_from_slice(&[0; LENGTH_PREFIX]);
     at
 }
 
-/// Writes the length of the frame begun at `at` into its prefix.
-pub fn finish(buf: &mut bytes::BytesMut, at: usize) {
-    let len = (buf.len() - at - LENGTH_PREFIX) as i32;
-    buf[at..at + LENGTH_PREFIX].copy_from_slice(&len.to_be_bytes());
+/// Writes the length of the frame begun at `at` into its prefix and returns it.
+fn finish(buf: &mut BytesMut, at: usize) -> usize {
+    let len = buf.len() - at - LENGTH_PREFIX;
+    buf[at..at + LENGTH_PREFIX].copy_from_slice(&(len as i32).to_be_bytes());
+    len
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::BytesMut;
 
     #[test]
     fn partial_prefix_and_partial_body_need_more() {

@@ -1,5 +1,7 @@
 //! The [`Request`] trait ties a request record to its operation code and the
 //! record the server answers with, and [`write_request`] frames one for the wire.
+//! A request frame is a [`frame::write()`] of the request header and the record;
+//! its xid can be rewritten in place once the frame is encoded.
 //!
 //! Request records borrow their inputs: they are encoded into the frame buffer as
 //! soon as they are built. Paths in them are full server paths: the session adds
@@ -37,12 +39,37 @@ pub fn write_request<R: Request>(buf: &mut BytesMut, xid: i32, request: &R) -> u
 
 /// Like [`write_request`] for a record sent under an explicit operation code, as
 /// for [`super::AuthPacket`] (op `Auth`) or [`super::SetWatches`] (op `SetWatches`).
+/// Every request frame the client sends is written here, through [`frame::write()`].
 pub fn write_frame(buf: &mut BytesMut, xid: i32, op: OpCode, record: &impl Encode) -> usize {
-    let at = frame::start(buf);
-    RequestHeader { xid, op }.encode(buf);
-    record.encode(buf);
-    frame::finish(buf, at);
-    buf.len() - at - frame::LENGTH_PREFIX
+    frame::write(
+        buf,
+        &RequestBody {
+            header: RequestHeader { xid, op },
+            record,
+        },
+    )
+}
+
+/// Rewrites the xid of a frame written by [`write_frame`], so a frame can be
+/// encoded before its xid is known (the session task numbers requests as it sends
+/// them).
+pub(crate) fn set_xid(frame: &mut [u8], xid: i32) {
+    frame[frame::LENGTH_PREFIX..frame::LENGTH_PREFIX + 4].copy_from_slice(&xid.to_be_bytes());
+}
+
+/// A request frame's body: the header, then the record.
+struct RequestBody<'r, R> {
+    /// The xid and operation code.
+    header: RequestHeader,
+    /// The request record, encoded straight after the header.
+    record: &'r R,
+}
+
+impl<R: Encode> Encode for RequestBody<'_, R> {
+    fn encode(&self, buf: &mut BytesMut) {
+        self.header.encode(buf);
+        self.record.encode(buf);
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,10 @@
 //!
 //! The caller awaits a [`ReplyFuture`]; the task holds the [`Completer`]. A completer
 //! dropped without an answer (the task ended) resolves the future to `None`.
+//!
+//! The frame is encoded once, by [`crate::proto::write_frame`], before its xid is
+//! known; the task copies it into its write buffer with the xid it assigns
+//! ([`Completer::write_with_xid`]), so no frame bytes are touched anywhere else.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -15,10 +19,12 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use crate::error::Error;
-use crate::session::packet::Reply;
+use crate::proto::frame::LENGTH_PREFIX;
+use crate::proto::request::set_xid;
+use crate::proto::{Code, Encode, OpCode, write_frame};
 
 /// Frames up to this many bytes are stored inside the call itself: a create or
 /// setData with a path and a couple of hundred bytes of data fits.
@@ -30,35 +36,66 @@ thread_local! {
     static SCRATCH: RefCell<BytesMut> = RefCell::new(BytesMut::with_capacity(INLINE_FRAME));
 }
 
+/// A reply to one request: its result code and the undecoded body, which shares
+/// the read buffer's memory. (The header's zxid is recorded by the task.)
+#[derive(Debug)]
+pub(crate) struct Reply {
+    /// The server's result code for the request.
+    pub(crate) code: Code,
+    /// The response record, still encoded.
+    pub(crate) body: Bytes,
+}
+
 /// The bytes of one encoded frame.
 // Being large is the point of the inline variant: it lives inside the call's one
 // allocation, so a small frame needs no buffer of its own.
 #[allow(clippy::large_enum_variant)]
 enum FrameBytes {
-    Inline { len: usize, buf: [u8; INLINE_FRAME] },
+    /// A frame of up to [`INLINE_FRAME`] bytes, stored in the call itself.
+    Inline {
+        /// How many bytes of `buf` the frame fills.
+        len: usize,
+        /// The frame, in its first `len` bytes.
+        buf: [u8; INLINE_FRAME],
+    },
+    /// A larger frame, in a buffer of its own.
     Heap(BytesMut),
 }
 
 /// What the caller and the task share.
 struct Call {
+    /// The encoded request, written once and then only read.
     frame: FrameBytes,
+    /// Where the reply is handed over.
     slot: Mutex<Slot>,
 }
 
+/// The hand-over point between the task and the caller.
 #[derive(Default)]
 struct Slot {
+    /// The reply, once the task has it and until the caller takes it.
     result: Option<Result<Reply, Error>>,
+    /// Who to wake when the reply comes: the caller's last poll.
     waker: Option<Waker>,
     /// The task let go of the call without answering it.
     abandoned: bool,
 }
 
 impl Call {
+    /// Locks the slot.
     fn slot(&self) -> MutexGuard<'_, Slot> {
         // Nothing runs user code under this lock, so it cannot be poisoned in
         // practice; if it were, the slot's data is still consistent.
         self.slot.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Encodes a request frame (with a placeholder xid, filled in by
+/// [`Completer::write_with_xid`] as the task sends it) and makes its call.
+pub(crate) fn encode_request(op: OpCode, record: &impl Encode) -> (Completer, ReplyFuture) {
+    new_call(|buf| {
+        write_frame(buf, 0, op, record);
+    })
 }
 
 /// Encodes a frame with `encode` and makes the call that carries it: the task's
@@ -119,7 +156,7 @@ pub(crate) struct Completer(Option<Arc<Call>>);
 
 impl Completer {
     /// The encoded frame, length prefix included.
-    pub(super) fn frame(&self) -> &[u8] {
+    pub(crate) fn frame(&self) -> &[u8] {
         match self.0.as_deref().map(|c| &c.frame) {
             Some(FrameBytes::Inline { len, buf }) => &buf[..*len],
             Some(FrameBytes::Heap(b)) => b,
@@ -127,8 +164,21 @@ impl Completer {
         }
     }
 
+    /// The length of the frame's body (without its prefix), as the server's frame
+    /// limit counts it.
+    pub(crate) fn body_len(&self) -> usize {
+        self.frame().len().saturating_sub(LENGTH_PREFIX)
+    }
+
+    /// Appends the frame to `wbuf` with `xid` written into its request header.
+    pub(crate) fn write_with_xid(&self, wbuf: &mut BytesMut, xid: i32) {
+        let at = wbuf.len();
+        wbuf.extend_from_slice(self.frame());
+        set_xid(&mut wbuf[at..], xid);
+    }
+
     /// Hands the caller its result and wakes it.
-    pub(super) fn complete(mut self, result: Result<Reply, Error>) {
+    pub(crate) fn complete(mut self, result: Result<Reply, Error>) {
         if let Some(call) = self.0.take() {
             let waker = {
                 let mut slot = call.slot();
@@ -192,8 +242,7 @@ impl Future for ReplyFuture {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::Code;
-    use bytes::{BufMut, Bytes};
+    use bytes::BufMut;
     use std::task::Wake;
 
     struct Count(std::sync::atomic::AtomicUsize);

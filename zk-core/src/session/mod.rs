@@ -5,10 +5,15 @@
 //! - [`connect_string`]: parsing `host:port,.../chroot`.
 //! - [`config`]: what a session is opened with.
 //! - [`event`]: session events and states.
-//! - `task`: the socket-owning task (connect, handshake, pipelining, pings).
+//! - `task`: the socket-owning task: its loop around connections (`task/mod.rs`),
+//!   one attempt and the handshake (`task/connect.rs`), the I/O pump and its timer
+//!   (`task/pump.rs`), and the requests in flight with reply dispatch
+//!   (`task/dispatch.rs`). The rules it applies to watches (which replies set
+//!   them, SetWatches on a new connection) live in [`crate::watch`].
 //! - `ops`: the operations, as methods on [`Session`].
 //! - `packet` and `call`: what a request carries to the task, and the one
-//!   allocation that holds its frame and its reply.
+//!   allocation that holds its frame and its reply (`packet` uses `call`, never
+//!   the reverse; frames are written by [`crate::proto`] alone).
 
 mod call;
 pub mod config;

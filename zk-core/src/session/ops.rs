@@ -14,7 +14,9 @@ use crate::proto::path::{DEFAULT_MAX_DATA_LEN, validate_data_len};
 use crate::proto::{Acl, AddWatchMode, CreateMode, Stat, WatcherType};
 use crate::proto::{Code, Decode, Reader, Request};
 use crate::session::Session;
-use crate::session::packet::{Command, OnReply, Packet, Reply, body_len, encode_request};
+use crate::session::call::{Reply, encode_request};
+use crate::session::packet::{Command, Packet};
+use crate::watch::on_reply::OnReply;
 use crate::watch::registry::{WatchKind, WatchRegistration, WatchSink};
 use crate::watch::{OneshotWatch, PersistentWatch};
 
@@ -22,7 +24,7 @@ impl Session {
     /// Sends one request and waits for its reply.
     async fn call<R: Request>(&self, req: &R, on_reply: OnReply) -> Result<Reply> {
         let (call, reply) = encode_request(R::OP, req);
-        let len = body_len(call.frame());
+        let len = call.body_len();
         if len > self.inner.max_frame_len {
             return Err(Error::RequestTooLarge {
                 len,

@@ -1,63 +1,50 @@
-//! What handles send to the session task, and what it sends back.
+//! What handles send to the session task: the commands on its channel, and what a
+//! request carries besides its frame. Plain data: the frame and its reply slot are
+//! the [`call`](super::call)'s, the bytes are written by [`crate::proto`].
 
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use crate::error::Error;
-use crate::proto::frame::LENGTH_PREFIX;
-use crate::proto::{Code, Encode, OpCode, write_frame};
-use crate::session::call::{Completer, ReplyFuture, new_call};
-use crate::watch::registry::WatchRegistration;
-
-/// A reply to one request: its result code and the undecoded body, which shares
-/// the read buffer's memory. (The header's zxid is recorded by the task.)
-#[derive(Debug)]
-pub(crate) struct Reply {
-    pub code: Code,
-    pub body: Bytes,
-}
-
-/// What the task must do to the watch table when a request's reply arrives.
-#[derive(Debug)]
-pub(crate) enum OnReply {
-    Nothing,
-    /// Add this watch if the reply says the server set it.
-    Register(WatchRegistration),
-    /// Drop local watches of these kinds on `path` if the server removed them.
-    RemoveLocal {
-        path: String,
-        data: bool,
-        child: bool,
-        persistent: bool,
-    },
-}
+use crate::proto::OpCode;
+use crate::session::call::Completer;
+use crate::watch::on_reply::OnReply;
 
 /// One encoded request on its way to the socket.
 #[derive(Debug)]
 pub(crate) struct Packet {
     /// The whole frame (length prefix included, with a placeholder xid that the
-    /// task fills in as it writes the frame) and where the reply goes.
-    pub call: Completer,
-    pub op: OpCode,
-    pub on_reply: OnReply,
+    /// task fills in as it writes the frame, see [`Completer::write_with_xid`]) and
+    /// where the reply goes.
+    pub(crate) call: Completer,
+    /// The request's operation code, as in its frame.
+    pub(crate) op: OpCode,
+    /// What the reply does to the watch table.
+    pub(crate) on_reply: OnReply,
 }
 
 /// Commands from handles to the task.
 #[derive(Debug)]
 pub(crate) enum Command {
+    /// Send a request and hand its reply to its call.
     Request(Packet),
     /// Add credentials: sent now and on every reconnect.
     Auth {
+        /// The auth scheme, such as `digest`.
         scheme: String,
+        /// The scheme's credentials, such as `user:password`.
         auth: Bytes,
+        /// Hears the server's answer.
         reply: oneshot::Sender<Result<(), Error>>,
     },
     /// Close the session and stop.
     Close {
+        /// Told when the session is closed.
         reply: oneshot::Sender<()>,
     },
     /// End the session locally as expired (closing it on the server if connected).
     Abandon {
+        /// Told when the session has ended.
         reply: oneshot::Sender<()>,
     },
     /// Tests only: make the task panic, as a bug in it would.
@@ -67,7 +54,7 @@ pub(crate) enum Command {
 
 impl Command {
     /// Fails the command with `err` without sending it.
-    pub(super) fn fail(self, err: Error) {
+    pub(crate) fn fail(self, err: Error) {
         match self {
             Command::Request(p) => p.call.complete(Err(err)),
             Command::Auth { reply, .. } => {
@@ -80,22 +67,4 @@ impl Command {
             Command::Crash => {}
         }
     }
-}
-
-/// Encodes a request frame with a zero xid, to be patched by [`set_xid`] as the
-/// task writes it.
-pub(crate) fn encode_request(op: OpCode, body: &impl Encode) -> (Completer, ReplyFuture) {
-    new_call(|buf| {
-        write_frame(buf, 0, op, body);
-    })
-}
-
-/// Writes `xid` into a frame built by [`encode_request`].
-pub(crate) fn set_xid(frame: &mut [u8], xid: i32) {
-    frame[LENGTH_PREFIX..LENGTH_PREFIX + 4].copy_from_slice(&xid.to_be_bytes());
-}
-
-/// The length of a frame's body, without its prefix.
-pub(crate) fn body_len(frame: &[u8]) -> usize {
-    frame.len().saturating_sub(LENGTH_PREFIX)
 }

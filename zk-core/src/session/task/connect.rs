@@ -1,0 +1,145 @@
+//! One connection attempt: the next host, the TCP connect and the handshake, and
+//! what every new connection sends before anything else (credentials, then the
+//! watches to re-register).
+
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tracing::debug;
+
+use super::{ConnectionEnd, SessionTask, Terminal, io};
+use crate::error::Disconnect;
+use crate::proto::{ConnectRequest, ConnectResponse, Decode, Reader, frame};
+use crate::session::event::{SessionEvent, SessionState};
+use crate::session::hosts;
+use crate::watch::set_watches::write_set_watches;
+
+impl SessionTask {
+    /// One connection attempt: the next host, the TCP connect and the handshake, all
+    /// within the connect timeout, while commands keep queuing.
+    pub(super) async fn connect(&mut self) -> Result<Result<TcpStream, ConnectionEnd>, Terminal> {
+        let host = self.hosts.next_host();
+        // The Java client's connect timeout (session timeout / hosts), capped at the read
+        // timeout: a server that accepts a connection but never answers the handshake
+        // (ZooKeeper opens its port before it has loaded its data) must not cost a lone
+        // host's whole session.
+        let connect_timeout = (self.requested_timeout() / self.hosts.len().max(1) as u32)
+            .min(self.requested_timeout() * 2 / 3);
+        // A session only a read-only server ever knew cannot be resumed elsewhere:
+        // ask for a new one, as the Java client does.
+        let (session_id, passwd) = if self.seen_rw_server {
+            (self.session_id, self.password.clone())
+        } else {
+            (0, Bytes::new())
+        };
+        let request = ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: self.shared.last_zxid(),
+            // Within i32 milliseconds by construction.
+            timeout_ms: i32::try_from(self.config.requested_timeout().as_millis())
+                .unwrap_or(i32::MAX),
+            session_id,
+            passwd,
+            read_only: self.config.can_be_read_only,
+        };
+        let max_frame = self.config.max_frame_len;
+        debug!(%host, ?connect_timeout, "connecting");
+        let attempt = async move {
+            let addr = hosts::resolve(&host)
+                .await
+                .map_err(|e| Disconnect::ConnectFailed(format!("{host}: {e}")))?;
+            let mut stream = TcpStream::connect(addr)
+                .await
+                .map_err(|e| Disconnect::ConnectFailed(format!("{addr}: {e}")))?;
+            let _ = stream.set_nodelay(true);
+            let mut buf = BytesMut::new();
+            frame::write(&mut buf, &request);
+            stream.write_all(&buf).await.map_err(io)?;
+            let body = read_one_frame(&mut stream, max_frame).await?;
+            let resp = ConnectResponse::decode(&mut Reader::new(body))?;
+            Ok::<_, Disconnect>((stream, resp))
+        };
+        let attempt = timeout(connect_timeout, attempt);
+        tokio::pin!(attempt);
+        let result = loop {
+            tokio::select! {
+                r = &mut attempt => break r,
+                cmd = self.rx.recv() => if let Some(t) = self.take_while_disconnected(cmd) {
+                    return Err(t);
+                },
+            }
+        };
+        let (stream, resp) = match result {
+            Err(_) => {
+                self.cycle_failed = self.hosts.failed();
+                return Ok(Err(ConnectionEnd::Lost(Disconnect::ConnectFailed(
+                    format!("no handshake within {connect_timeout:?}"),
+                ))));
+            }
+            Ok(Err(reason)) => {
+                self.cycle_failed = self.hosts.failed();
+                return Ok(Err(ConnectionEnd::Lost(reason)));
+            }
+            Ok(Ok(ok)) => ok,
+        };
+        if resp.timeout_ms <= 0 {
+            return Ok(Err(ConnectionEnd::Terminal(Terminal::Expired)));
+        }
+        let negotiated = Duration::from_millis(resp.timeout_ms as u64);
+        self.session_id = resp.session_id;
+        self.password = resp.passwd.clone();
+        self.seen_rw_server |= !resp.read_only;
+        self.negotiated = Some(negotiated);
+        self.shared
+            .set_session(resp.session_id, resp.passwd, negotiated);
+        let state = if resp.read_only {
+            SessionState::ConnectedReadOnly
+        } else {
+            SessionState::Connected
+        };
+        debug!(
+            session_id = format_args!("{:#x}", resp.session_id),
+            ?negotiated,
+            ?state,
+            "handshake done"
+        );
+        self.shared.set_state(state);
+        self.shared.emit(if resp.read_only {
+            SessionEvent::ConnectedReadOnly
+        } else {
+            SessionEvent::SyncConnected
+        });
+        Ok(Ok(stream))
+    }
+
+    /// Writes what every new connection sends before anything else: credentials,
+    /// then the watches to re-register.
+    pub(super) fn prime(&mut self, wbuf: &mut BytesMut) {
+        for (scheme, auth) in &self.auth {
+            self.in_flight.send_auth(wbuf, scheme, auth, None);
+        }
+        write_set_watches(
+            wbuf,
+            &self.registry.live_paths(),
+            self.shared.last_zxid(),
+            self.config.connect_string.chroot.as_deref(),
+        );
+    }
+}
+
+/// Reads exactly one frame's body during the handshake.
+async fn read_one_frame(stream: &mut TcpStream, max: usize) -> Result<Bytes, Disconnect> {
+    let mut buf = BytesMut::with_capacity(64);
+    loop {
+        if let Some(len) = frame::check(&buf, max)? {
+            buf.advance(frame::LENGTH_PREFIX);
+            return Ok(buf.split_to(len).freeze());
+        }
+        if stream.read_buf(&mut buf).await.map_err(io)? == 0 {
+            return Err(Disconnect::Eof);
+        }
+    }
+}

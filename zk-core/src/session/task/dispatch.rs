@@ -1,0 +1,238 @@
+//! The requests in flight: commands put on the wire in xid order, and every reply
+//! frame matched to what waits for it (the oldest pending request, an auth waiter,
+//! or the watches a notification triggers).
+//!
+//! The server answers requests in the order it received them, so the requests in
+//! flight wait in a FIFO queue and a reply must answer the oldest one; anything
+//! else means the stream is broken and the connection is dropped.
+
+use std::collections::VecDeque;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::oneshot;
+use tracing::warn;
+
+use super::{ConnectionEnd, SessionTask, Terminal};
+use crate::error::{Disconnect, Error};
+use crate::proto::opcode::xid;
+use crate::proto::path;
+use crate::proto::{
+    AuthPacket, Code, Decode, OpCode, Reader, ReplyHeader, WatcherEvent, write_frame,
+};
+use crate::session::call::{Completer, Reply, encode_request};
+use crate::session::packet::{Command, Packet};
+use crate::watch::on_reply::OnReply;
+
+/// A request written to the socket and waiting for its reply.
+struct Pending {
+    /// The xid it was sent under, which its reply carries back.
+    xid: i32,
+    /// Its operation: the reply to closeSession ends the session.
+    op: OpCode,
+    /// What its reply does to the watch table.
+    on_reply: OnReply,
+    /// Where its reply goes.
+    call: Completer,
+}
+
+/// Who hears the server's answer to an auth packet.
+type AuthWaiter = oneshot::Sender<Result<(), Error>>;
+
+/// The requests and auth packets written and not yet answered, and the xid the
+/// next request is sent under.
+pub(super) struct InFlight {
+    /// Requests waiting for their replies, oldest first.
+    requests: VecDeque<Pending>,
+    /// Callers of `add_auth` waiting for the server's answer, in order; `None` for
+    /// credentials re-sent on a new connection, whose answer nobody awaits.
+    auth_waiters: VecDeque<Option<AuthWaiter>>,
+    /// The next request's xid: from 1 up to `i32::MAX`, then 1 again (the
+    /// negative xids are reserved for pings, auth, SetWatches and notifications).
+    next_xid: i32,
+}
+
+impl InFlight {
+    /// Nothing in flight; the first request gets xid 1.
+    pub(super) fn new() -> Self {
+        InFlight {
+            requests: VecDeque::new(),
+            auth_waiters: VecDeque::new(),
+            next_xid: 1,
+        }
+    }
+
+    /// Writes `packet`'s frame under the next xid and keeps it to await its reply.
+    fn send(&mut self, packet: Packet, wbuf: &mut BytesMut) {
+        let xid = self.next_xid;
+        self.next_xid = if self.next_xid == i32::MAX {
+            1
+        } else {
+            self.next_xid + 1
+        };
+        packet.call.write_with_xid(wbuf, xid);
+        self.requests.push_back(Pending {
+            xid,
+            op: packet.op,
+            on_reply: packet.on_reply,
+            call: packet.call,
+        });
+    }
+
+    /// Writes an auth packet for `scheme`/`auth`; `waiter`, if any, hears the
+    /// server's answer.
+    pub(super) fn send_auth(
+        &mut self,
+        wbuf: &mut BytesMut,
+        scheme: &str,
+        auth: &Bytes,
+        waiter: Option<AuthWaiter>,
+    ) {
+        let packet = AuthPacket {
+            auth_type: 0,
+            scheme: scheme.to_string(),
+            auth: auth.clone(),
+        };
+        write_frame(wbuf, xid::AUTH, OpCode::Auth, &packet);
+        self.auth_waiters.push_back(waiter);
+    }
+
+    /// The request a reply with xid `got` answers: the oldest one, or the stream
+    /// is out of order.
+    fn answered_by(&mut self, got: i32) -> Result<Pending, Disconnect> {
+        let expected = self.requests.front().map(|p| p.xid);
+        if expected == Some(got)
+            && let Some(p) = self.requests.pop_front()
+        {
+            return Ok(p);
+        }
+        Err(Disconnect::UnexpectedXid { expected, got })
+    }
+
+    /// Ends every request and auth waiter in flight with `err`: requests first,
+    /// then auth waiters, each in the order they were sent.
+    pub(super) fn fail_all(&mut self, err: &Error) {
+        for p in self.requests.drain(..) {
+            p.call.complete(Err(err.clone()));
+        }
+        for w in self.auth_waiters.drain(..).flatten() {
+            let _ = w.send(Err(err.clone()));
+        }
+    }
+}
+
+impl SessionTask {
+    /// Puts one command on the wire (for close and abandon: starts closing).
+    /// Returns `Some` if the command ends the connection; none does at present, as
+    /// a close ends it only when its reply or its timeout comes.
+    pub(super) fn take_command(
+        &mut self,
+        cmd: Command,
+        wbuf: &mut BytesMut,
+    ) -> Option<ConnectionEnd> {
+        match cmd {
+            Command::Request(packet) => self.in_flight.send(packet, wbuf),
+            Command::Auth {
+                scheme,
+                auth,
+                reply,
+            } => {
+                self.in_flight.send_auth(wbuf, &scheme, &auth, Some(reply));
+                // Kept to be sent again on every new connection.
+                self.auth.push((scheme, auth));
+            }
+            Command::Close { reply } => self.start_close(Some(reply), wbuf),
+            Command::Abandon { reply } => {
+                self.close_as = Terminal::Expired;
+                self.start_close(Some(reply), wbuf);
+            }
+            #[cfg(test)]
+            Command::Crash => panic!("a test asked the session task to panic"),
+        }
+        None
+    }
+
+    /// Sends closeSession; the session ends when its reply arrives or the close
+    /// timeout passes.
+    pub(super) fn start_close(&mut self, reply: Option<oneshot::Sender<()>>, wbuf: &mut BytesMut) {
+        let first = self.closing.is_none();
+        let waiters = self.closing.get_or_insert_with(Vec::new);
+        waiters.extend(reply);
+        if first {
+            let (call, _reply) = encode_request(OpCode::CloseSession, &());
+            self.in_flight.send(
+                Packet {
+                    call,
+                    op: OpCode::CloseSession,
+                    on_reply: OnReply::Nothing,
+                },
+                wbuf,
+            );
+        }
+    }
+
+    /// Handles one reply frame's body: a ping or SetWatches answer (nothing to do),
+    /// an auth answer, a watch notification, or the reply to the oldest request.
+    /// Returns how the connection ends when the frame ends it.
+    pub(super) fn handle_frame(&mut self, body: Bytes) -> Result<(), ConnectionEnd> {
+        let mut r = Reader::new(body);
+        let header = ReplyHeader::decode(&mut r).map_err(|e| ConnectionEnd::Lost(e.into()))?;
+        match header.xid {
+            xid::PING | xid::SET_WATCHES => Ok(()),
+            xid::AUTH => {
+                let code = Code::from_i32(header.err);
+                let waiter = self.in_flight.auth_waiters.pop_front().flatten();
+                if code == Code::AuthFailed {
+                    if let Some(w) = waiter {
+                        let _ = w.send(Err(Error::AuthFailed));
+                    }
+                    return Err(ConnectionEnd::Terminal(Terminal::AuthFailed));
+                }
+                if let Some(w) = waiter {
+                    let _ = w.send(if code == Code::Ok {
+                        Ok(())
+                    } else {
+                        Err(Error::server(code, None))
+                    });
+                }
+                Ok(())
+            }
+            xid::NOTIFICATION => {
+                let ev = WatcherEvent::decode(&mut r).map_err(|e| ConnectionEnd::Lost(e.into()))?;
+                let chroot = self.config.connect_string.chroot.as_deref();
+                match client_path(chroot, &ev.path) {
+                    Some(p) => self.registry.dispatch(ev.event_type, ev.state, &p),
+                    None => warn!(path = %ev.path, "notification outside the chroot ignored"),
+                }
+                Ok(())
+            }
+            got => {
+                let p = self
+                    .in_flight
+                    .answered_by(got)
+                    .map_err(ConnectionEnd::Lost)?;
+                if header.zxid > 0 {
+                    self.shared.set_last_zxid(header.zxid);
+                }
+                let code = Code::from_i32(header.err);
+                p.on_reply.apply(code, &mut self.registry);
+                p.call.complete(Ok(Reply {
+                    code,
+                    body: r.into_rest(),
+                }));
+                if p.op == OpCode::CloseSession {
+                    return Err(ConnectionEnd::Terminal(self.close_as));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The client's view of a server path: the chroot removed, or `None` when the path
+/// lies outside the chroot.
+fn client_path(chroot: Option<&str>, server_path: &str) -> Option<String> {
+    match chroot {
+        None => Some(server_path.to_string()),
+        Some(c) => path::strip_chroot(c, server_path).map(str::to_string),
+    }
+}

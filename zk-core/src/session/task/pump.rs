@@ -1,0 +1,151 @@
+//! Serving one established connection: the pump that moves commands to the socket
+//! and frames from it, and the one timer behind pings, the read timeout and the
+//! close timeout.
+//!
+//! Writes are batched: every command already waiting is encoded into the write
+//! buffer before the next write, so many requests cost one system call.
+
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::time::{Instant, sleep_until};
+use tracing::debug;
+
+use super::{ConnectionEnd, SessionTask, io};
+use crate::error::Disconnect;
+use crate::proto::opcode::xid;
+use crate::proto::ops::PingRequest;
+use crate::proto::{frame, write_request};
+use crate::session::packet::Command;
+
+/// A ping is sent at least this often, whatever the timeout.
+const MAX_PING_INTERVAL: Duration = Duration::from_secs(10);
+/// Most commands taken from the channel before the buffer is written.
+const MAX_COMMANDS_PER_WRITE: usize = 1024;
+
+impl SessionTask {
+    /// Serves one established connection until it drops or the session ends.
+    pub(super) async fn serve(&mut self, stream: TcpStream) -> ConnectionEnd {
+        let (mut rd, mut wr) = stream.into_split();
+        let mut rbuf = BytesMut::with_capacity(64 * 1024);
+        let mut wbuf = BytesMut::with_capacity(64 * 1024);
+        let read_timeout = self.requested_timeout() * 2 / 3;
+        let ping_interval = (read_timeout / 2).min(MAX_PING_INTERVAL);
+        self.prime(&mut wbuf);
+        let queued: Vec<Command> = self.queued.drain(..).collect();
+        for cmd in queued {
+            if let Some(end) = self.take_command(cmd, &mut wbuf) {
+                return end;
+            }
+        }
+        let mut last_recv = Instant::now();
+        let mut last_send = Instant::now();
+        let mut close_deadline: Option<Instant> = None;
+        // One timer for pings, the read timeout and the close timeout. It is not
+        // moved on every send and receive (that would touch the timer wheel twice per
+        // request): when it fires it checks what is really due and re-arms for the
+        // next deadline. Sends and receives only push deadlines later, so it may fire
+        // early but never late.
+        let mut timer = std::pin::pin!(sleep_until(last_send + ping_interval.min(read_timeout)));
+        loop {
+            if self.closing.is_some() && close_deadline.is_none() {
+                let d = crate::time::deadline_in(self.config.close_timeout);
+                close_deadline = Some(d);
+                if d < timer.deadline() {
+                    timer.as_mut().reset(d);
+                }
+            }
+            tokio::select! {
+                biased;
+                r = rd.read_buf(&mut rbuf) => match r {
+                    Ok(0) => return ConnectionEnd::Lost(Disconnect::Eof),
+                    Ok(_) => {
+                        last_recv = Instant::now();
+                        if let Some(end) = self.read_frames(&mut rbuf) {
+                            return end;
+                        }
+                    }
+                    Err(e) => return ConnectionEnd::Lost(io(e)),
+                },
+                r = write_some(&mut wr, &mut wbuf), if !wbuf.is_empty() => match r {
+                    Ok(()) => last_send = Instant::now(),
+                    Err(e) => return ConnectionEnd::Lost(io(e)),
+                },
+                cmd = self.rx.recv(), if self.closing.is_none() => {
+                    let Some(cmd) = cmd else {
+                        // Every handle is gone: close the session on the way out.
+                        self.start_close(None, &mut wbuf);
+                        continue;
+                    };
+                    if let Some(end) = self.take_command(cmd, &mut wbuf) {
+                        return end;
+                    }
+                    // Batch whatever else is already waiting into the same write.
+                    for _ in 0..MAX_COMMANDS_PER_WRITE {
+                        match self.rx.try_recv() {
+                            Ok(cmd) => if let Some(end) = self.take_command(cmd, &mut wbuf) {
+                                return end;
+                            },
+                            Err(_) => break,
+                        }
+                        if self.closing.is_some() {
+                            break;
+                        }
+                    }
+                },
+                () = &mut timer => {
+                    let now = Instant::now();
+                    if close_deadline.is_some_and(|d| now >= d) {
+                        debug!("closeSession not acknowledged in time");
+                        return ConnectionEnd::Terminal(self.close_as);
+                    }
+                    if now >= last_recv + read_timeout {
+                        return ConnectionEnd::Lost(Disconnect::ReadTimeout(read_timeout));
+                    }
+                    let mut next_ping = last_send + ping_interval;
+                    if now >= next_ping {
+                        if wbuf.is_empty() {
+                            write_request(&mut wbuf, xid::PING, &PingRequest);
+                        }
+                        // Bytes are waiting to go out; once written, they move
+                        // `last_send` and the next check sees the real due time.
+                        next_ping = now + ping_interval;
+                    }
+                    let mut next = next_ping.min(last_recv + read_timeout);
+                    if let Some(d) = close_deadline {
+                        next = next.min(d);
+                    }
+                    timer.as_mut().reset(next);
+                },
+            }
+        }
+    }
+
+    /// Handles every whole frame in `rbuf`.
+    fn read_frames(&mut self, rbuf: &mut BytesMut) -> Option<ConnectionEnd> {
+        loop {
+            let len = match frame::check(rbuf, self.config.max_frame_len) {
+                Ok(Some(len)) => len,
+                Ok(None) => return None,
+                Err(e) => return Some(ConnectionEnd::Lost(Disconnect::Frame(e))),
+            };
+            rbuf.advance(frame::LENGTH_PREFIX);
+            let body = rbuf.split_to(len).freeze();
+            if let Err(end) = self.handle_frame(body) {
+                return Some(end);
+            }
+        }
+    }
+}
+
+/// Writes as much of `wbuf` as the socket takes now.
+async fn write_some(wr: &mut OwnedWriteHalf, wbuf: &mut BytesMut) -> std::io::Result<()> {
+    let n = wr.write_buf(wbuf).await?;
+    if n == 0 {
+        return Err(std::io::ErrorKind::WriteZero.into());
+    }
+    Ok(())
+}

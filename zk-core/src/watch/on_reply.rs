@@ -1,0 +1,58 @@
+//! Which replies change the watch table: a request that sets or removes a watch
+//! carries an [`OnReply`], and the session task applies it to the registry when the
+//! reply arrives, judged by the reply's code alone.
+//!
+//! The rules are the Java client's: a watch is added when the server says it set
+//! one (an Ok reply, or NoNode for exists, which watches for the node's creation),
+//! and local watches are dropped only once the server has removed its own.
+
+use crate::proto::Code;
+use crate::watch::registry::{WatchKind, WatchRegistration, WatchRegistry};
+
+/// What the task must do to the watch table when a request's reply arrives.
+#[derive(Debug)]
+pub(crate) enum OnReply {
+    /// The request touches no watch.
+    Nothing,
+    /// Add this watch if the reply says the server set it.
+    Register(WatchRegistration),
+    /// Drop local watches of these kinds on `path` if the server removed them.
+    RemoveLocal {
+        /// The client path whose watches go.
+        path: String,
+        /// Drop its data (and exists) watches.
+        data: bool,
+        /// Drop its child watches.
+        child: bool,
+        /// Drop its persistent and recursive watches.
+        persistent: bool,
+    },
+}
+
+impl OnReply {
+    /// Applies the rule to `registry` for a reply with result `code`.
+    pub(crate) fn apply(self, code: Code, registry: &mut WatchRegistry) {
+        match self {
+            OnReply::Nothing => {}
+            OnReply::Register(reg) => {
+                if code == Code::Ok {
+                    registry.register(reg, true);
+                } else if code == Code::NoNode && reg.kind == WatchKind::Exists {
+                    // exists on a missing node still sets a watch: it fires when
+                    // the node is created.
+                    registry.register(reg, false);
+                }
+            }
+            OnReply::RemoveLocal {
+                path,
+                data,
+                child,
+                persistent,
+            } => {
+                if code == Code::Ok {
+                    registry.remove(&path, data, child, persistent);
+                }
+            }
+        }
+    }
+}
