@@ -44,6 +44,7 @@
 
 pub mod error;
 pub mod framework;
+mod lock;
 #[doc(hidden)]
 pub mod proto;
 mod redact;

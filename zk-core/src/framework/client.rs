@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::framework::builder::{ClientBuilder, ClientConfig};
 use crate::framework::namespace::Namespace;
 use crate::framework::state::{ConnectionState, ConnectionStateErrorPolicy};
+use crate::lock::lock;
 use crate::session::{Session, SessionEvent, SessionEvents};
 
 /// A Curator-style ZooKeeper client: connection states, retries, and a new session
@@ -369,10 +370,4 @@ impl Stream for ConnectionStates {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ConnectionState>> {
         self.rx.poll_recv(cx)
     }
-}
-
-/// Locks a mutex whose guarded sections never panic, so it cannot be poisoned in
-/// practice; a poisoned one is used as is.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

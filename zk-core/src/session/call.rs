@@ -16,12 +16,13 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
 
 use crate::error::Error;
+use crate::lock::lock;
 use crate::proto::frame::LENGTH_PREFIX;
 use crate::proto::request::set_xid;
 use crate::proto::{Code, Encode, OpCode, write_frame};
@@ -86,7 +87,7 @@ impl Call {
     fn slot(&self) -> MutexGuard<'_, Slot> {
         // Nothing runs user code under this lock, so it cannot be poisoned in
         // practice; if it were, the slot's data is still consistent.
-        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.slot)
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
+use crate::lock::lock;
 use crate::session::event::{SessionEvent, SessionState};
 
 /// What the task publishes for handles to read.
@@ -91,12 +92,6 @@ impl Shared {
         );
         lock(&self.listeners).retain(|tx| tx.send(event.clone()).is_ok());
     }
-}
-
-/// Locks a mutex that no code path can poison: the guarded sections only move plain
-/// values and never panic.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 // Debug output leaves out the session password.

@@ -1,0 +1,10 @@
+//! The one lock helper of zk-core.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Locks a mutex whose guarded sections never panic (they only move plain values and
+/// never run user code), so it cannot be poisoned in practice; a poisoned one is used
+/// as is, since its data is still consistent.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
