@@ -4,7 +4,6 @@
 
 mod common;
 
-use bytes::Bytes;
 use common::*;
 use futures::StreamExt;
 use zk_core::proto::digest_id;
@@ -116,7 +115,7 @@ async fn credentials_in_the_config_are_sent_before_the_first_request() {
         .await
         .unwrap();
     let mut cfg = config(&server.connect_string(), SESSION_TIMEOUT);
-    cfg.auth = vec![("digest".into(), Bytes::from_static(b"bob:pw"))];
+    cfg = cfg.with_auth("digest", b"bob:pw");
     let (s, _events) = start_with_events(cfg).await;
     assert_eq!(&s.get_data(&node).await.unwrap().0[..], b"b");
     s.close().await;

@@ -77,7 +77,7 @@ async fn a_session_config_beyond_the_protocol_is_sent_as_its_maximum() {
     let server = server().await;
     let cs: ConnectString = server.connect_string().parse().unwrap();
     let mut config = SessionConfig::new(cs, Duration::MAX);
-    config.close_timeout = Duration::MAX;
+    config = config.with_close_timeout(Duration::MAX);
     let session = Session::start(config);
     within(PROMPTLY, "connecting", session.wait_connected(PROMPTLY))
         .await

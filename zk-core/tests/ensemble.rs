@@ -209,7 +209,7 @@ async fn a_read_only_session_reads_in_a_minority_and_turns_read_write_when_the_q
     strict.close().await;
 
     let mut cfg = config(&pinned, SESSION_TIMEOUT);
-    cfg.can_be_read_only = true;
+    cfg = cfg.with_read_only(true);
     let (s, mut events) = Session::start_with_events(cfg);
     assert!(matches!(
         next_event(&mut events).await,

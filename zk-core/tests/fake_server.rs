@@ -105,7 +105,7 @@ impl FakeServer {
     fn session(&self) -> (Session, SessionEvents) {
         let cs: ConnectString = self.addr.to_string().parse().expect("connect string");
         let mut config = SessionConfig::new(cs, Duration::from_millis(NEGOTIATED_MS as u64));
-        config.close_timeout = Duration::from_millis(500);
+        config = config.with_close_timeout(Duration::from_millis(500));
         Session::start_with_events(config)
     }
 
@@ -509,7 +509,7 @@ async fn a_connection_lost_while_closing_ends_the_close_without_reconnecting() {
     let cs: ConnectString = fake.addr.to_string().parse().expect("connect string");
     let mut config = SessionConfig::new(cs, Duration::from_millis(NEGOTIATED_MS as u64));
     // Long enough that waiting it out would be plain to see.
-    config.close_timeout = Duration::from_secs(5);
+    config = config.with_close_timeout(Duration::from_secs(5));
     let (session, mut events) = Session::start_with_events(config);
     assert!(matches!(
         next_event(&mut events).await,

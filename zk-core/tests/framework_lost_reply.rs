@@ -291,7 +291,7 @@ async fn protected_ephemeral_create_across_lost_replaces_the_old_sessions_node()
             server.connect_string().parse().unwrap(),
             old.negotiated_timeout(),
         );
-        keep.resume = Some((old.session_id(), old.session_password()));
+        keep = keep.with_resume(old.session_id(), old.session_password());
         let keeper = Session::start(keep);
         keeper
             .wait_connected(SOON)

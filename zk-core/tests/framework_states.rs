@@ -173,7 +173,7 @@ async fn blackhole_past_session_timeout_client_declares_lost_while_server_keeps_
     // Keep the old session alive on the server from a second connection, as a
     // client on the other side of a partition could.
     let mut keep = SessionConfig::new(server.connect_string().parse().unwrap(), negotiated);
-    keep.resume = Some((old.session_id(), old.session_password()));
+    keep = keep.with_resume(old.session_id(), old.session_password());
     let keeper = Session::start(keep);
     keeper
         .wait_connected(SOON)

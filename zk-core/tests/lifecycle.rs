@@ -251,7 +251,7 @@ async fn close_sends_closesession_so_ephemerals_vanish_at_once_and_the_connectio
 async fn close_is_bounded_while_the_server_is_frozen() {
     let mut server = own_server().await;
     let mut cfg = config(&server.connect_string(), SESSION_TIMEOUT);
-    cfg.close_timeout = Duration::from_secs(1);
+    cfg = cfg.with_close_timeout(Duration::from_secs(1));
     let (s, mut events) = start_with_events(cfg).await;
     server.pause().expect("pause");
     let started = tokio::time::Instant::now();
@@ -349,7 +349,7 @@ async fn a_session_resumed_from_its_id_and_password_is_the_same_session() {
     assert!(matches!(ev, SessionEvent::Disconnected(_)));
 
     let mut cfg = config(&server.connect_string(), SESSION_TIMEOUT);
-    cfg.resume = Some((first.session_id(), first.session_password()));
+    cfg = cfg.with_resume(first.session_id(), first.session_password());
     let (second, mut second_events) = start_with_events(cfg).await;
     assert_eq!(second.session_id(), first.session_id());
     assert_eq!(second.get_ephemerals("/").await.unwrap(), vec![eph.clone()]);
@@ -373,7 +373,7 @@ async fn a_session_resumed_from_its_id_and_password_is_the_same_session() {
 
     // Resuming a session that is gone is an expiry from the start.
     let mut cfg = config(&server.connect_string(), SESSION_TIMEOUT);
-    cfg.resume = Some((first.session_id(), first.session_password()));
+    cfg = cfg.with_resume(first.session_id(), first.session_password());
     let third = Session::start(cfg);
     let err = third.wait_connected(DEADLINE).await.unwrap_err();
     assert!(matches!(err, Error::SessionExpired), "{err:?}");

@@ -111,7 +111,7 @@ async fn a_waiting_latch_whose_node_belongs_to_an_older_session_rejoins_the_queu
         server.connect_string().parse::<ConnectString>().unwrap(),
         Duration::from_secs(4),
     );
-    hold.resume = Some((old.session_id(), old.session_password()));
+    hold = hold.with_resume(old.session_id(), old.session_password());
     let holder = Session::start(hold);
     holder.wait_connected(DEADLINE).await.unwrap();
     wait_for_state(&mut states, ConnectionState::Lost).await;

@@ -100,10 +100,10 @@ impl std::fmt::Debug for ClientConfig {
 impl ClientConfig {
     /// The session configuration each new session is started with.
     pub(crate) fn session_config(&self) -> SessionConfig {
-        let mut c = SessionConfig::new(self.connect_string.clone(), self.session_timeout);
-        c.can_be_read_only = self.can_be_read_only;
-        c.auth = self.auth.clone();
-        c.max_frame_len = self.max_frame_len;
+        let mut c = SessionConfig::new(self.connect_string.clone(), self.session_timeout)
+            .with_read_only(self.can_be_read_only)
+            .with_max_frame_len(self.max_frame_len);
+        c.auth.clone_from(&self.auth);
         c
     }
 }

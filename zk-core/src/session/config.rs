@@ -29,31 +29,45 @@ pub(crate) fn check_session_timeout(d: Duration) -> Result<(), Error> {
     Ok(())
 }
 
-/// Settings for one ZooKeeper session. Its `Debug` output hides credentials.
+/// Settings for one ZooKeeper session: [`SessionConfig::new`], then the `with_`
+/// methods for the rest; read back through the accessors. Its `Debug` output hides
+/// credentials.
+///
+/// ```
+/// use std::time::Duration;
+/// use zk_core::{ConnectString, SessionConfig};
+///
+/// let servers: ConnectString = "127.0.0.1:2181/app".parse()?;
+/// let config = SessionConfig::new(servers, Duration::from_secs(30))
+///     .with_close_timeout(Duration::from_secs(1))
+///     .with_auth("digest", "user:secret");
+/// assert_eq!(config.close_timeout(), Duration::from_secs(1));
+/// # Ok::<(), zk_core::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct SessionConfig {
     /// The servers and optional chroot.
-    pub connect_string: ConnectString,
+    pub(crate) connect_string: ConnectString,
     /// The session timeout asked of the server; the server may negotiate it within
     /// its min/max bounds. A value beyond [`MAX_SESSION_TIMEOUT`] is sent as that
     /// maximum (and refused by [`Session::connect`](crate::Session::connect) and the
     /// framework's `build()`).
-    pub session_timeout: Duration,
+    pub(crate) session_timeout: Duration,
     /// Accept read-only servers when no quorum can be reached. A session made by a
     /// read-only server lives only there: when the client next reaches a
     /// read-write server it gets a new session (a new id, its watches
     /// re-registered), as the Java client does.
-    pub can_be_read_only: bool,
+    pub(crate) can_be_read_only: bool,
     /// The largest frame accepted from the server, and the largest request sent
     /// (ZooKeeper's `jute.maxbuffer`, 0xfffff by default). Node data may be up to
     /// 1 KiB less, so that a reply carrying it fits too.
-    pub max_frame_len: usize,
+    pub(crate) max_frame_len: usize,
     /// How long `close()` waits for the server to acknowledge closeSession.
-    pub close_timeout: Duration,
+    pub(crate) close_timeout: Duration,
     /// Credentials sent on every connection, before any other request.
-    pub auth: Vec<(String, Bytes)>,
+    pub(crate) auth: Vec<(String, Bytes)>,
     /// An existing session to resume (id, password) instead of creating a new one.
-    pub resume: Option<(i64, Bytes)>,
+    pub(crate) resume: Option<(i64, Bytes)>,
 }
 
 impl SessionConfig {
@@ -76,6 +90,75 @@ impl SessionConfig {
             auth: Vec::new(),
             resume: None,
         }
+    }
+
+    /// Accept read-only servers (see [`can_be_read_only`](Self::can_be_read_only)).
+    pub fn with_read_only(mut self, yes: bool) -> Self {
+        self.can_be_read_only = yes;
+        self
+    }
+
+    /// The frame limit (see [`max_frame_len`](Self::max_frame_len)).
+    pub fn with_max_frame_len(mut self, len: usize) -> Self {
+        self.max_frame_len = len;
+        self
+    }
+
+    /// How long `close()` waits for the server (see [`close_timeout`](Self::close_timeout)).
+    pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Adds credentials sent on every connection, before any other request.
+    pub fn with_auth(mut self, scheme: impl Into<String>, auth: impl AsRef<[u8]>) -> Self {
+        self.auth
+            .push((scheme.into(), Bytes::copy_from_slice(auth.as_ref())));
+        self
+    }
+
+    /// Resumes an existing session (its id and password) instead of creating one.
+    pub fn with_resume(mut self, session_id: i64, password: Bytes) -> Self {
+        self.resume = Some((session_id, password));
+        self
+    }
+
+    /// The servers and optional chroot.
+    pub fn connect_string(&self) -> &ConnectString {
+        &self.connect_string
+    }
+
+    /// The session timeout asked of the server; the server may negotiate it within
+    /// its min/max bounds. A value beyond [`MAX_SESSION_TIMEOUT`] is sent as that
+    /// maximum (and refused by [`Session::connect`](crate::Session::connect) and the
+    /// framework's `build()`).
+    pub fn session_timeout(&self) -> Duration {
+        self.session_timeout
+    }
+
+    /// Whether read-only servers are accepted when no quorum can be reached. A
+    /// session made by a read-only server lives only there: when the client next
+    /// reaches a read-write server it gets a new session (a new id, its watches
+    /// re-registered), as the Java client does.
+    pub fn can_be_read_only(&self) -> bool {
+        self.can_be_read_only
+    }
+
+    /// The largest frame accepted from the server, and the largest request sent
+    /// (ZooKeeper's `jute.maxbuffer`, 0xfffff by default). Node data may be up to
+    /// 1 KiB less, so that a reply carrying it fits too.
+    pub fn max_frame_len(&self) -> usize {
+        self.max_frame_len
+    }
+
+    /// How long `close()` waits for the server to acknowledge closeSession.
+    pub fn close_timeout(&self) -> Duration {
+        self.close_timeout
+    }
+
+    /// The id of the session to resume, if any (its password stays hidden).
+    pub fn resumed_session_id(&self) -> Option<i64> {
+        self.resume.as_ref().map(|(id, _)| *id)
     }
 }
 
