@@ -209,6 +209,12 @@ impl Client {
     /// Runs `op` inside the retry policy on `path` with the namespace applied: the
     /// way of every operation on one node. `op` gets each attempt's session and the
     /// full path.
+    ///
+    /// The writes whose attempt borrows more of its builder (set_data, set_acl,
+    /// delete, watch) apply the namespace and call [`with_retry`](Self::with_retry)
+    /// themselves: an async closure that captures references cannot yet be proven
+    /// `Send` for every lifetime (a limit of today's compiler), and the builders'
+    /// futures must be `Send`.
     pub(crate) async fn with_retry_at<T>(
         &self,
         path: &str,
