@@ -46,7 +46,8 @@ pub(crate) struct WatchRegistration {
     pub sink: WatchSink,
 }
 
-type Once = Vec<oneshot::Sender<WatchedEvent>>;
+type OnceSender = oneshot::Sender<WatchedEvent>;
+type Once = Vec<OnceSender>;
 type Streams = Vec<mpsc::UnboundedSender<WatchedEvent>>;
 
 /// The paths to send in SetWatches/SetWatches2 after a reconnect (client paths).
@@ -84,15 +85,21 @@ impl WatchRegistry {
     /// `node_exists` is false only for an exists call answered with NoNode.
     pub(crate) fn register(&mut self, reg: WatchRegistration, node_exists: bool) {
         let WatchRegistration { kind, path, sink } = reg;
+        // A one-shot watch whose receiver was dropped is forgotten when another is added
+        // on its path, so a caller that re-watches one path in a loop (an election
+        // waiter, a cache) keeps one entry per live receiver, not one per turn.
+        fn add_once(table: &mut HashMap<String, Once>, path: String, tx: OnceSender) {
+            let sinks = table.entry(path).or_default();
+            sinks.retain(|s| !s.is_closed());
+            sinks.push(tx);
+        }
         match (kind, sink) {
-            (WatchKind::Data, WatchSink::Once(tx)) => self.data.entry(path).or_default().push(tx),
+            (WatchKind::Data, WatchSink::Once(tx)) => add_once(&mut self.data, path, tx),
             (WatchKind::Exists, WatchSink::Once(tx)) if node_exists => {
-                self.data.entry(path).or_default().push(tx)
+                add_once(&mut self.data, path, tx);
             }
-            (WatchKind::Exists, WatchSink::Once(tx)) => {
-                self.exist.entry(path).or_default().push(tx)
-            }
-            (WatchKind::Child, WatchSink::Once(tx)) => self.child.entry(path).or_default().push(tx),
+            (WatchKind::Exists, WatchSink::Once(tx)) => add_once(&mut self.exist, path, tx),
+            (WatchKind::Child, WatchSink::Once(tx)) => add_once(&mut self.child, path, tx),
             (WatchKind::Persistent, WatchSink::Stream(tx)) => {
                 self.persistent.entry(path).or_default().push(tx)
             }
@@ -369,5 +376,17 @@ mod tests {
         assert!(d.try_recv().unwrap().is_session_end());
         assert!(s.try_recv().unwrap().is_session_end());
         assert!(reg.live_paths().is_empty());
+    }
+
+    #[test]
+    fn rewatching_a_path_keeps_one_entry_per_live_receiver() {
+        let mut reg = WatchRegistry::default();
+        for _ in 0..100 {
+            drop(once(&mut reg, WatchKind::Data, "/a", true));
+        }
+        let live = once(&mut reg, WatchKind::Data, "/a", true);
+        assert_eq!(reg.data.get("/a").map(Vec::len), Some(1));
+        reg.dispatch(EventType::NodeDataChanged, KeeperState::SyncConnected, "/a");
+        assert!(live.blocking_recv().is_ok(), "the live watch still fires");
     }
 }
