@@ -159,19 +159,19 @@ async fn reset(shared: &Shared) -> Result<Step, Error> {
 /// Finds our place in the queue and acts on it; returns after waiting for what can
 /// change it.
 async fn check(shared: &Shared, recheck: &mut watch::Receiver<u64>) -> Result<Step, Error> {
-    // Reconnections before this read are covered by it.
-    let reconnected = recheck.has_changed().unwrap_or(false);
-    recheck.borrow_and_update();
     let Some(node) = shared.node() else {
         return Ok(Step::Reset);
     };
     let client = &shared.client;
-    if reconnected {
+    if recheck.has_changed().unwrap_or(false) {
         // The server we reconnected to may not yet have applied writes whose
         // replies we never saw (our own node's, or a deletion of it): let it catch
-        // up before it tells us where we stand.
+        // up before it tells us where we stand. A failed sync leaves the
+        // reconnection unseen, so the next check syncs again.
         sync_quietly(client, &shared.latch_path).await?;
     }
+    // Reconnections before this read are covered by it.
+    recheck.borrow_and_update();
     let mut children = match client.get_children(&shared.latch_path).await {
         Ok(c) => c,
         Err(e) if e.code() == Some(Code::NoNode) => {
