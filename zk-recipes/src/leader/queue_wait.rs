@@ -94,15 +94,6 @@ impl BothWatches {
     }
 }
 
-/// `sync` on `path` before a read that must see every write the leader accepted
-/// (our own whose reply was lost included); a missing path needs no sync.
-pub(crate) async fn sync_quietly(client: &Client, path: &str) -> Result<(), Error> {
-    match client.sync(path).await {
-        Err(e) if e.code() == Some(Code::NoNode) => Ok(()),
-        other => other,
-    }
-}
-
 /// The children other than `ours` that carry our protection prefix.
 pub(crate) fn own_duplicates<'a>(children: &'a [String], ours: &str) -> Vec<&'a str> {
     let Some(prefix) = protection_prefix_of(ours) else {

@@ -25,7 +25,7 @@ use zk_core::{Code, ConnectionStates, CreateMode, Error, EventType, Result, Watc
 
 use super::ownership::{Ownership, Verdict};
 use super::shared::Shared;
-use crate::plumbing::backoff;
+use crate::plumbing::{backoff, sync_quietly};
 
 /// How many check-and-create rounds one pass may take before it counts as a failure
 /// (each round is a reaction to someone else changing the node under us).
@@ -168,10 +168,7 @@ async fn ensure(shared: &Shared, ownership: &mut Ownership, resync: bool) -> Res
     let path = match shared.target() {
         Some(p) => {
             if resync {
-                match client.sync(&p).await {
-                    Err(e) if e.code() != Some(Code::NoNode) => return Err(e),
-                    _ => {}
-                }
+                sync_quietly(client, &p).await?;
             }
             p
         }
