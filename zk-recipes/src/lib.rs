@@ -13,6 +13,10 @@
 //!   tracking.
 //! - [`leader`]: [`LeaderLatch`] and [`LeaderSelector`] on Curator's node layout, with
 //!   fencing tokens.
+//! - [`locks`]: [`InterProcessMutex`], [`InterProcessSemaphoreMutex`],
+//!   [`InterProcessReadWriteLock`], [`InterProcessSemaphoreV2`] and
+//!   [`InterProcessMultiLock`] on Curator's layout, with fencing tokens, loss
+//!   signals and lock-gated transactions.
 //! - [`nodes`]: [`PersistentNode`], a node that is created again after deletion or session
 //!   loss.
 //!
@@ -21,6 +25,7 @@
 pub mod cache;
 pub mod discovery;
 pub mod leader;
+pub mod locks;
 pub mod nodes;
 mod plumbing;
 
@@ -40,6 +45,11 @@ pub use discovery::{
 pub use leader::{
     AwaitLeadership, CloseMode, FencingToken, LeaderError, LeaderLatch, LeaderSelector,
     LeaderSelectorListener, LeadershipContext, LeadershipEvent, LeadershipEvents, Participant,
+};
+pub use locks::{
+    InterProcessLock, InterProcessMultiLock, InterProcessMutex, InterProcessReadWriteLock,
+    InterProcessSemaphoreMutex, InterProcessSemaphoreV2, Lease, LockError, LockGuard,
+    MultiLockGuard, Revoker,
 };
 pub use nodes::{NodeError, PersistentNode, PersistentNodeBuilder};
 pub use plumbing::Events;

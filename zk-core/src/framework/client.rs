@@ -44,6 +44,9 @@ pub(crate) struct Inner {
     closed: AtomicBool,
     /// The connection manager and background operations; dropping the set aborts them.
     tasks: Mutex<JoinSet<()>>,
+    /// The runtime the client was built on, so that background work can be started
+    /// from anywhere, a `Drop` on another thread included.
+    runtime: tokio::runtime::Handle,
 }
 
 impl Client {
@@ -63,6 +66,7 @@ impl Client {
             listeners: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
             tasks: Mutex::new(JoinSet::new()),
+            runtime: tokio::runtime::Handle::current(),
         });
         let manager = manage_connection(Arc::downgrade(&inner), events)
             .instrument(tracing::info_span!("zk_client"));
@@ -105,7 +109,11 @@ impl Client {
     pub fn connection_states(&self) -> ConnectionStates {
         let (tx, rx) = mpsc::unbounded_channel();
         if !self.inner.closed.load(Ordering::Acquire) {
-            lock(&self.inner.listeners).push(tx);
+            let mut listeners = lock(&self.inner.listeners);
+            // Streams dropped since the last state change go now, so that opening
+            // and dropping streams (a recipe per lock acquired) does not grow the list.
+            listeners.retain(|tx| !tx.is_closed());
+            listeners.push(tx);
         }
         ConnectionStates { rx }
     }
@@ -232,7 +240,7 @@ impl Client {
         }
         let mut tasks = lock(&self.inner.tasks);
         while tasks.try_join_next().is_some() {}
-        tasks.spawn(fut);
+        tasks.spawn_on(fut, &self.inner.runtime);
     }
 
     /// A weak handle, for background tasks that must not keep the client alive.

@@ -1,6 +1,6 @@
 //! Leadership events, delivered by the recipes' one fan-out.
 
-use crate::leader::token::FencingToken;
+use crate::plumbing::FencingToken;
 
 /// A change of leadership for one participant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,15 +18,12 @@ mod error;
 mod events;
 mod latch;
 mod node_cleanup;
-mod order;
 mod participant;
-mod queue_wait;
 mod selector;
-mod token;
 
+pub use crate::plumbing::FencingToken;
 pub use error::{LeaderError, Result};
 pub use events::{LeadershipEvent, LeadershipEvents};
 pub use latch::{AwaitLeadership, CloseMode, LeaderLatch};
 pub use participant::Participant;
 pub use selector::{LeaderSelector, LeaderSelectorListener, LeadershipContext};
-pub use token::FencingToken;

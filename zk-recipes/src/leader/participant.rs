@@ -4,7 +4,7 @@ use zk_core::path;
 use zk_core::{Client, Code};
 
 use crate::leader::error::Result;
-use crate::leader::order::sort_children;
+use crate::plumbing::queue_order::sort_children;
 
 /// One participant in an election, as read from ZooKeeper.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

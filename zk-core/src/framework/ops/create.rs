@@ -141,6 +141,15 @@ impl<'a> CreateBuilder<'a> {
             parents: self.parents,
             idempotent: self.idempotent,
         };
+        // Dropped before the create has answered (a timeout, a `select!`, an aborted
+        // task), a protected create cleans up after itself like a failed one.
+        let cancelled = id.as_ref().map(|id| CancelledCreate {
+            client,
+            target: target.clone(),
+            id: id.clone(),
+            ephemeral: self.mode.is_ephemeral(),
+            armed: true,
+        });
         let tried = AtomicBool::new(false);
         let (id_ref, spec_ref, tried_ref) = (&id, &spec, &tried);
         let result = client
@@ -158,6 +167,9 @@ impl<'a> CreateBuilder<'a> {
                 spec_ref.create(&s).await
             })
             .await;
+        if let Some(mut cancelled) = cancelled {
+            cancelled.armed = false;
+        }
         match result {
             Ok((path, stat)) => Ok((ns.strip(&path), stat)),
             Err(e) => {
@@ -240,6 +252,31 @@ impl CreateSpec<'_> {
             }
             None => s.create(self.path, self.data, self.acl, self.mode).await,
         }
+    }
+}
+
+/// A protected create in flight: dropped while armed, it starts the orphan
+/// cleanup; disarmed once the create has an outcome.
+struct CancelledCreate<'a> {
+    client: &'a Client,
+    target: String,
+    id: String,
+    ephemeral: bool,
+    armed: bool,
+}
+
+impl Drop for CancelledCreate<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        info!(path = %self.target, "protected create cancelled; cleaning up in the background");
+        delete_orphan_in_background(
+            self.client,
+            std::mem::take(&mut self.target),
+            std::mem::take(&mut self.id),
+            self.ephemeral,
+        );
     }
 }
 

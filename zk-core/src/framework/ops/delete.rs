@@ -62,6 +62,17 @@ impl<'a> DeleteBuilder<'a> {
         self.children = true;
         self
     }
+
+    /// Starts the delete as a guaranteed one on the client's background tasks and
+    /// returns at once, for code that cannot wait, a `Drop` above all. It keeps
+    /// trying while the client is open, as [`DeleteBuilder::guaranteed`] does after
+    /// its first attempt; a missing node counts as deleted. Fails only on an
+    /// invalid path, sending nothing.
+    pub fn in_background(self) -> Result<()> {
+        let full = self.client.inner.namespace.apply(self.path, false)?;
+        delete_in_background(self.client, full, self.version, self.children);
+        Ok(())
+    }
 }
 
 impl<'a> IntoFuture for DeleteBuilder<'a> {
@@ -136,7 +147,8 @@ async fn delete_children(s: &Session, full: &str) -> Result<()> {
     Ok(())
 }
 
-/// The background half of a guaranteed delete: retries until the node is gone,
+/// The background half of a guaranteed delete (and all of a delete started with
+/// [`DeleteBuilder::in_background`]): retries until the node is gone,
 /// a non-retryable error says it can't be, or the client closes.
 fn delete_in_background(client: &Client, full: String, version: Option<i32>, children: bool) {
     let weak = client.downgrade();

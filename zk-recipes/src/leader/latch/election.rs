@@ -31,9 +31,9 @@ use zk_core::path;
 use zk_core::{Code, ConnectionState, ConnectionStates, CreateMode, Error};
 
 use crate::leader::latch::state::{OurNode, Shared};
-use crate::leader::order::{Position, position, sequence_number, sort_children};
-use crate::leader::queue_wait::{QueueWatch, Wake, remove_own_duplicates, watch_queue};
-use crate::leader::token::FencingToken;
+use crate::plumbing::FencingToken;
+use crate::plumbing::queue_order::{Position, position, sequence_number, sort_children};
+use crate::plumbing::queue_wait::{QueueWatch, Wake, remove_own_duplicates, watch_queue};
 use crate::plumbing::{backoff, sync_quietly};
 
 /// Curator's name for latch nodes.

@@ -18,7 +18,7 @@ use crate::leader::error::{LeaderError, Result};
 use crate::leader::events::LeadershipEvents;
 use crate::leader::node_cleanup::{delete_after_drop, delete_at_close};
 use crate::leader::participant::{Participant, read_leader, read_participants};
-use crate::leader::token::FencingToken;
+use crate::plumbing::FencingToken;
 use crate::plumbing::{Phase, lock};
 use state::Shared;
 

@@ -9,8 +9,8 @@ use tracing::info;
 use zk_core::Client;
 
 use crate::leader::events::LeadershipEvent;
-use crate::leader::token::FencingToken;
 use crate::plumbing::FanOut;
+use crate::plumbing::FencingToken;
 use crate::plumbing::Lifecycle;
 use crate::plumbing::lock;
 

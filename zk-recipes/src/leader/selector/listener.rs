@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 use zk_core::Client;
 
-use crate::leader::token::FencingToken;
+use crate::plumbing::FencingToken;
 
 /// The work a [`LeaderSelector`](super::LeaderSelector) does while it leads.
 ///

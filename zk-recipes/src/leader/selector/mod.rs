@@ -3,7 +3,6 @@
 //! ones share one election.
 
 mod listener;
-mod lock_node;
 mod round;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +17,7 @@ use zk_core::path::validate_path;
 use crate::leader::error::Result;
 use crate::leader::node_cleanup::{delete_after_drop, delete_at_close};
 use crate::leader::participant::{Participant, read_leader, read_participants};
+use crate::locks::driver::MUTEX_NAME;
 use crate::plumbing::lock;
 use crate::plumbing::{Lifecycle, Phase};
 
@@ -191,13 +191,13 @@ impl LeaderSelector {
 
     /// Every participant, in queue order, read from ZooKeeper.
     pub async fn get_participants(&self) -> Result<Vec<Participant>> {
-        read_participants(&self.shared.client, &self.shared.path, lock_node::LOCK_NAME).await
+        read_participants(&self.shared.client, &self.shared.path, MUTEX_NAME).await
     }
 
     /// The current leader, read from ZooKeeper; with no participant, like Curator,
     /// a participant with an empty id that is not leader.
     pub async fn get_leader(&self) -> Result<Participant> {
-        read_leader(&self.shared.client, &self.shared.path, lock_node::LOCK_NAME).await
+        read_leader(&self.shared.client, &self.shared.path, MUTEX_NAME).await
     }
 
     /// This participant's id.

@@ -6,6 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
@@ -13,7 +14,8 @@ use zk_core::{Code, ConnectionStates, Error};
 
 use crate::leader::selector::Shared;
 use crate::leader::selector::listener::LeadershipContext;
-use crate::leader::selector::lock_node;
+use crate::locks::driver::{Driver, MUTEX_NAME};
+use crate::locks::queue::{LockQueue, Turn, deleted};
 use crate::plumbing::{backoff, lock};
 
 /// Cancels the current round whenever the connection enters an error state
@@ -94,22 +96,21 @@ async fn contend_and_lead(
     cancel_rx: watch::Receiver<bool>,
 ) -> Result<(), Error> {
     let client = &shared.client;
-    // Not raced with cancellation: a create cut off halfway could leave a node
-    // nobody knows of at the head of the queue.
-    let (node, token) = lock_node::create(client, &shared.path, &shared.id).await?;
+    let queue = LockQueue::new(client.clone(), &shared.path, Driver::Mutex(MUTEX_NAME))?;
+    // Not raced with cancellation, and handed over to the round at once: the round
+    // deletes the node when it ends.
+    let (_, node, token) = queue
+        .create(&Bytes::from(shared.id.clone()), None)
+        .await?
+        .disarm();
     *lock(&shared.node) = Some(node.clone());
     let mut cancel = cancel_rx.clone();
-    tokio::select! {
-        r = lock_node::wait_for_turn(client, &shared.path, &node) => r?,
-        _ = cancel.wait_for(|c| *c) => return Ok(()),
-        _ = closed.wait_for(|c| *c) => return Ok(()),
-    }
-    let watcher = tokio::select! {
-        r = lock_node::confirm_owner(client, &node) => r?,
+    let turn = tokio::select! {
+        r = queue.wait_for_turn(&node) => r,
         _ = cancel.wait_for(|c| *c) => return Ok(()),
         _ = closed.wait_for(|c| *c) => return Ok(()),
     };
-    let Some(watcher) = watcher else {
+    let Turn::Holds { watcher, .. } = turn? else {
         return Err(Error::server(Code::NoNode, Some(node)));
     };
     // A SUSPENDED or LOST that came before this round could be cancelled.
@@ -137,7 +138,7 @@ async fn contend_and_lead(
         },
         _ = cancel.wait_for(|c| *c) => info!(path = %shared.path, id = %shared.id, "leadership lost: the leader's work is cancelled"),
         _ = closed.wait_for(|c| *c) => info!(path = %shared.path, id = %shared.id, "closing: the leader's work is cancelled"),
-        _ = lock_node::deleted(client, &node, watcher) => warn!(%node, "the lock node was deleted: the leader's work is cancelled"),
+        _ = deleted(client, &node, watcher) => warn!(%node, "the lock node was deleted: the leader's work is cancelled"),
     }
     shared.has_leadership.store(false, Ordering::Release);
     Ok(())

@@ -1,4 +1,4 @@
-//! Fencing tokens: a number that grows with every new leadership, to hand to the
+//! Fencing tokens: a number that grows with every new leadership or lock holder, to hand to the
 //! resources a leader writes to so they can refuse a deposed leader's late writes.
 
 use std::cmp::Ordering;
