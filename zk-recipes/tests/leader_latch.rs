@@ -574,3 +574,33 @@ async fn dropping_a_started_latch_leaves_the_election() {
     next.close().await.unwrap();
     c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaders_gated_transaction_commits_only_while_it_leads() {
+    let server = server().await;
+    let c = connect(&server.connect_string()).await;
+    let election = format!("/election/gated-{}", uuid::Uuid::new_v4().simple());
+    let latch = LeaderLatch::new(c.clone(), &election, "rust");
+    let mut events = latch.events();
+    assert!(latch.transaction().is_none(), "no leadership before start");
+    latch.start().await.unwrap();
+    is_leader_event(&mut events).await;
+    let data = format!("{election}-data");
+    latch
+        .transaction()
+        .expect("a leader gets a gated transaction")
+        .create(&data, b"leader")
+        .await
+        .expect("the leader's gated write commits");
+    let our = latch.our_path().unwrap();
+    // Built while leading, committed after the node went: it must not commit.
+    let late = latch.transaction().unwrap().set_data(&data, b"late");
+    c.delete(&our).await.unwrap();
+    assert!(
+        late.await.is_err(),
+        "a gated write after the node went committed"
+    );
+    assert_eq!(c.get_data(&data).await.unwrap().0.as_ref(), b"leader");
+    latch.close().await.unwrap();
+    c.close().await;
+}

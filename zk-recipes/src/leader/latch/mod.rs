@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tracing::warn;
 use zk_core::Client;
+use zk_core::framework::ops::transaction::TransactionBuilder;
 use zk_core::path::validate_path;
 
 use crate::leader::error::{LeaderError, Result};
@@ -125,6 +126,19 @@ impl LeaderLatch {
         } else {
             None
         }
+    }
+
+    /// While this participant leads: a transaction of the client that first checks
+    /// that the latch's node still exists, so its writes commit only while no one
+    /// else can lead (another participant leads only once every node before its own
+    /// is gone, and ours was first). `None` without leadership. It fails with the
+    /// check's `NoNode` once the node is gone.
+    pub fn transaction(&self) -> Option<TransactionBuilder<'_>> {
+        if !self.has_leadership() {
+            return None;
+        }
+        let node = self.our_path()?;
+        Some(self.shared.client.transaction().check(node, -1))
     }
 
     /// Waits for leadership. Await it directly to wait until this participant leads
