@@ -145,6 +145,28 @@ async fn main() -> Result<(), Box<dyn Error>> {
         latch.fencing_token()
     );
 
+    let mutex = InterProcessMutex::new(client.clone(), "/locks/orders");
+    let guard = mutex.acquire().await?; // waits without bound
+    let token: FencingToken = guard.fencing_token(); // lock node's sequence and czxid
+    // A second handle is another contender: it times out while the first holds.
+    let other = InterProcessMutex::new(client.clone(), "/locks/orders");
+    let maybe: Option<LockGuard> = other.acquire_timeout(Duration::from_millis(200)).await?;
+    guard
+        .transaction() // commits only while the lock is still ours
+        .create("/orders-total", b"42")
+        .await?;
+    tokio::select! {
+        _ = guard.lost() => println!("lock lost"), // SUSPENDED (standard policy) or LOST
+        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+    }
+    println!(
+        "lock held: {} (token {:?}), other got it: {}",
+        guard.is_held(),
+        token,
+        maybe.is_some()
+    );
+    guard.release().await?; // also released in the background when dropped
+
     latch.close().await?;
     cache.close().await;
     provider.close().await;

@@ -3,7 +3,7 @@
 //! This umbrella crate re-exports the three layers:
 //! - [`zk_retry`]: retry policies and the retry loop,
 //! - [`zk_core`]: the native async ZooKeeper client and the framework `Client`,
-//! - [`zk_recipes`]: caches, service discovery, leader election and other recipes.
+//! - [`zk_recipes`]: caches, service discovery, leader election, locks and other recipes.
 //!
 //! Most programs only need `use zkit::prelude::*;`.
 
@@ -28,12 +28,15 @@ pub mod prelude {
     };
     pub use zk_recipes::{
         CacheError, CacheEvents, ChildData, CloseMode, CuratorCache, CuratorCacheEvent,
-        DiscoveryError, DownInstancePolicy, Events, FencingToken, InstanceFilter, LeaderError,
-        LeaderLatch, LeaderSelector, LeaderSelectorListener, LeadershipContext, LeadershipEvent,
-        LeadershipEvents, NodeCache, NodeCacheEvent, NodeError, Participant, PathChildrenCache,
-        PathChildrenCacheEvent, PersistentNode, ProviderStrategy, Random, RoundRobin, ServiceCache,
-        ServiceCacheEvent, ServiceDiscovery, ServiceInstance, ServiceProvider, ServiceType,
-        StartMode, Sticky, TreeCache, TreeCacheEvent, UriSpec,
+        DiscoveryError, DownInstancePolicy, Events, FencingToken, InstanceFilter, InterProcessLock,
+        InterProcessMultiLock, InterProcessMutex, InterProcessReadWriteLock,
+        InterProcessSemaphoreMutex, InterProcessSemaphoreV2, LeaderError, LeaderLatch,
+        LeaderSelector, LeaderSelectorListener, LeadershipContext, LeadershipEvent,
+        LeadershipEvents, Lease, LockError, LockGuard, MultiLockGuard, NodeCache, NodeCacheEvent,
+        NodeError, Participant, PathChildrenCache, PathChildrenCacheEvent, PersistentNode,
+        ProviderStrategy, Random, RoundRobin, ServiceCache, ServiceCacheEvent, ServiceDiscovery,
+        ServiceInstance, ServiceProvider, ServiceType, StartMode, Sticky, TreeCache,
+        TreeCacheEvent, UriSpec,
     };
     pub use zk_retry::{
         BoundedExponentialBackoffRetry, ExponentialBackoffForever, ExponentialBackoffRetry,

@@ -111,6 +111,8 @@ async fn the_api_tour_runs_every_call_of_the_design() {
             "provider picked",
             "cache event: Some(ChildAdded",
             "leader: true",
+            "lock held: true",
+            "other got it: false",
             "done",
         ],
     );
