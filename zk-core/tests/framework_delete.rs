@@ -112,3 +112,31 @@ async fn quiet_delete_ignores_a_missing_node_and_versions_are_checked() {
     client.delete(&path).version(1).await.unwrap();
     assert!(client.exists(&path).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_delete_in_the_background_returns_at_once_and_finishes_after_a_heal() {
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await.expect("proxy");
+    let client = connect(
+        builder(&proxy.connect_string())
+            .connection_timeout(Duration::from_millis(300))
+            .retry_policy(RetryNTimes::new(1, Duration::from_millis(20))),
+    )
+    .await;
+    let observer = framework_common::client(&server.connect_string()).await;
+    let path = client.create(&unique("background"), b"").await.unwrap();
+    let mut states = States::of(&client);
+    proxy.cut().await;
+    states.expect(Suspended, SOON).await;
+    // Called from synchronous code, while cut off.
+    client.delete(&path).in_background().expect("a valid path");
+    assert!(observer.exists(&path).await.unwrap().is_some());
+    proxy.heal().await.expect("heal");
+    wait_gone(&observer, &path, SOON).await;
+    // A bad path is refused at once, and a missing node is fine.
+    assert!(matches!(
+        client.delete("no-slash").in_background(),
+        Err(Error::InvalidPath(_))
+    ));
+    client.delete(&path).in_background().expect("a valid path");
+}

@@ -371,3 +371,32 @@ async fn a_protected_create_that_fails_for_good_removes_its_orphan() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_protected_create_dropped_while_its_reply_is_lost_leaves_no_node() {
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await.expect("proxy");
+    let client = client_behind(&proxy).await;
+    let observer = framework_common::client(&server.connect_string()).await;
+    let parent = unique("cancelled");
+    observer.create(&parent, b"").await.unwrap();
+    proxy.drop_replies().await.expect("drop replies");
+    let path = format!("{parent}/n-");
+    let create = client
+        .create(&path, b"")
+        .mode(CreateMode::PersistentSequential)
+        .protected()
+        .into_future();
+    // The create reaches the server; then its caller gives up on it.
+    let reached = children_reach(&observer, &parent, 1);
+    tokio::select! {
+        r = create => panic!("the create answered although its reply was swallowed: {r:?}"),
+        () = within(SOON, "the create reaches the server", reached) => {}
+    }
+    let made = observer.get_children(&parent).await.unwrap();
+    assert!(made[0].starts_with(PROTECTED_PREFIX), "{made:?}");
+    proxy.cut().await;
+    proxy.heal().await.expect("heal");
+    // The dropped create's cleanup finds its node by the protection prefix.
+    wait_gone(&observer, &format!("{parent}/{}", made[0]), SOON).await;
+}
