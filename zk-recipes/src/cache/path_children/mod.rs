@@ -17,6 +17,7 @@ use zk_core::Client;
 use zk_core::path::validate_path;
 
 use super::ChildData;
+use super::bulk_read::DEFAULT_READ_WINDOW;
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
 use super::events::CacheEvents;
@@ -48,9 +49,18 @@ pub struct PathChildrenCacheBuilder {
     cache_data: bool,
     start_mode: StartMode,
     create_parents: bool,
+    read_window: usize,
 }
 
 impl PathChildrenCacheBuilder {
+    /// How many child reads the cache keeps in flight at once on the session's
+    /// pipeline (default 1,000; at least 1). A larger window builds a large cache
+    /// sooner, at the cost of more replies held in memory at once.
+    pub fn read_window(mut self, reads: usize) -> Self {
+        self.read_window = reads.max(1);
+        self
+    }
+
     /// Whether to keep each child's data (default true); without it only the stat is
     /// kept and [`ChildData::data`] is `None`.
     pub fn cache_data(mut self, yes: bool) -> Self {
@@ -81,6 +91,7 @@ impl PathChildrenCacheBuilder {
                 cache_data: self.cache_data,
                 start_mode: self.start_mode,
                 create_parents: self.create_parents,
+                read_window: self.read_window,
             }),
             shared: Arc::new(Shared {
                 children: Mutex::new(BTreeMap::new()),
@@ -98,6 +109,7 @@ struct Config {
     cache_data: bool,
     start_mode: StartMode,
     create_parents: bool,
+    read_window: usize,
 }
 
 /// What the cache and its background task share.
@@ -144,6 +156,7 @@ impl PathChildrenCache {
             cache_data: true,
             start_mode: StartMode::default(),
             create_parents: false,
+            read_window: DEFAULT_READ_WINDOW,
         }
     }
 

@@ -10,7 +10,10 @@ use zk_core::path::join;
 use zk_core::{ConnectionState, WatchedEvent};
 
 use super::{Config, PathChildrenCacheEvent, Shared, StartMode};
+use futures::StreamExt;
+
 use crate::cache::ChildData;
+use crate::cache::bulk_read::{NodeRead, read_nodes};
 use crate::cache::child_data::{Change, put_fresh};
 use crate::cache::driver::{Driver, is_no_node};
 use crate::cache::worker_loop::{CacheWorker, follow};
@@ -179,11 +182,29 @@ impl Worker {
         for old in gone {
             self.emit(PathChildrenCacheEvent::ChildRemoved(old));
         }
-        for path in fresh {
-            let cached = lock(&self.shared.children).contains_key(&path);
-            if force || !cached || !self.driver.watches.is_live(&Key::Data(path.clone())) {
-                self.load_child(&path).await?;
-            }
+        // Every child that must be read is read at once, in a bounded window; the
+        // answers are applied in path order, as one read after another would be.
+        let reads: Vec<NodeRead> = fresh
+            .into_iter()
+            .filter(|path| {
+                force
+                    || !lock(&self.shared.children).contains_key(path)
+                    || !self.driver.watches.is_live(&Key::Data(path.clone()))
+            })
+            .map(|path| NodeRead {
+                watch: !self.driver.watches.is_live(&Key::Data(path.clone())),
+                path,
+            })
+            .collect();
+        let mut replies = read_nodes(&self.config.client, reads, self.config.read_window);
+        while let Some((path, result)) = replies.next().await {
+            let result = result.map(|(data, stat, watcher)| {
+                if let Some(watcher) = watcher {
+                    self.driver.watches.add(Key::Data(path.clone()), watcher);
+                }
+                (data, stat)
+            });
+            self.apply_read(&path, result)?;
         }
         Ok(())
     }
@@ -197,6 +218,16 @@ impl Worker {
             .watches
             .get_data(&self.config.client, path, key)
             .await;
+        self.apply_read(path, read)
+    }
+
+    /// Applies one child's read: what changed is reported; a child that is gone is
+    /// removed.
+    fn apply_read(
+        &mut self,
+        path: &str,
+        read: zk_core::Result<(bytes::Bytes, zk_core::Stat)>,
+    ) -> zk_core::Result<()> {
         match read {
             Ok((data, stat)) => {
                 let data = self.config.cache_data.then_some(data);
