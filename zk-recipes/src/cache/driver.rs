@@ -36,9 +36,13 @@ pub(crate) struct Driver<K> {
     pub watches: WatchSet<K>,
     pub resync: Resync,
     /// False from SUSPENDED or LOST until the connection is back: watches that fire
-    /// meanwhile are left to the full re-read that follows the reconnect, so that the
-    /// differences come after the reconnect's event, once.
+    /// meanwhile are answered after the reconnect, so that the differences come after
+    /// the reconnect's event.
     connected: bool,
+    /// Watch events still to answer: those that fired while the connection was down,
+    /// and those whose answer failed (tried again after a pause, or at once on
+    /// RECONNECTED).
+    deferred: Vec<(K, WatchedEvent)>,
 }
 
 impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<K> {
@@ -56,6 +60,7 @@ impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<
             watches: WatchSet::new(),
             resync: Resync::new(),
             connected,
+            deferred: Vec::new(),
         }
     }
 
@@ -81,26 +86,61 @@ impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<
     }
 
     /// What every cache does on a state change: SUSPENDED and LOST mark the
-    /// connection down (LOST also forgets the lost session's watches and owes a full
-    /// re-read); RECONNECTED owes a full re-read.
+    /// connection down; LOST also forgets the lost session's watches and owes a full
+    /// re-read.
+    ///
+    /// RECONNECTED owes nothing more: on the same session the server has the
+    /// cache's watches again (the client re-sets them, SetWatches) and fires each one
+    /// whose node changed while the client was away, so the cache answers just
+    /// those, as it answers any watch. Only what fired or failed meanwhile is
+    /// answered then (see [`Driver::defer`]). After a new session, LOST came first.
     pub(super) fn note_state(&mut self, state: ConnectionState) {
         match state {
             ConnectionState::Suspended => self.connected = false,
             ConnectionState::Lost => {
                 self.connected = false;
                 self.watches.forget_all();
+                self.deferred.clear();
                 self.resync.mark();
             }
             ConnectionState::Reconnected => {
                 self.connected = true;
-                self.resync.mark();
+                // Whatever waited for a pause is tried now.
+                self.resync.take_due();
             }
             ConnectionState::Connected | ConnectionState::ReadOnly => self.connected = true,
         }
     }
 
+    /// Keeps a watch event to answer later: once connected again, or after a pause
+    /// if `failed` (its answer could not be read).
+    pub(super) fn defer(&mut self, key: K, event: WatchedEvent, failed: bool) {
+        self.deferred.push((key, event));
+        if failed {
+            self.resync.pause();
+        }
+    }
+
+    /// The deferred watch events, if they can be answered now (connected, no pause
+    /// pending, and no full re-read owed, which covers them).
+    pub(super) fn take_deferred(&mut self) -> Vec<(K, WatchedEvent)> {
+        if self.resync.is_needed() {
+            self.deferred.clear();
+            return Vec::new();
+        }
+        if self.deferred.is_empty()
+            || !self.connected
+            || !self.client.is_connected()
+            || self.resync.is_paused()
+        {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.deferred)
+    }
+
     /// The event of a fired watch if the cache should read now; `None` when it is
-    /// left to a full re-read (the watch's session ended, or the connection is down).
+    /// left for later (the connection is down) or to a full re-read (the watch's
+    /// session ended).
     pub(super) fn take_event(&mut self, fired: Fired<K>) -> Option<(K, WatchedEvent)> {
         let Fired {
             key,
@@ -112,8 +152,8 @@ impl<K: Eq + std::hash::Hash + Clone + Send + std::fmt::Debug + 'static> Driver<
                 debug!(?key, event_type = ?event.event_type, "watch fired");
                 Some((key, event))
             }
-            Ok(_) => {
-                self.resync.mark();
+            Ok(event) => {
+                self.defer(key, event, false);
                 None
             }
             // Already replaced by a watch on the new session: nothing was missed.

@@ -20,10 +20,16 @@
 //! - A watch that fires is answered by reading the node again and comparing with
 //!   the cache: only real differences become events, so a change seen twice (by a
 //!   watch and by a re-read) is reported once.
-//! - After a reconnect, or on the new session after the old one was lost (when every
-//!   watch of the old session is gone), the cache reads everything again and reports
-//!   exactly the differences: a node that left is removed once, a node that stayed
-//!   the same produces nothing.
+//! - After a reconnect on the same session, the caches with a watch per node read
+//!   only what their watches report: the client re-sets every watch (SetWatches) and
+//!   the server fires each one whose node changed while the client was away, so
+//!   nothing is missed and a quiet tree costs no reads (no read storm). The
+//!   [`CuratorCache`]'s persistent watch is re-set without such a replay, so it reads
+//!   its tree again.
+//! - On the new session after the old one was lost (when every watch of the old
+//!   session is gone), the cache reads everything again, many reads in flight at
+//!   once, and reports exactly the differences: a node that left is removed once, a
+//!   node that stayed the same produces nothing.
 //! - A node deleted and created again under the same path is a different node
 //!   (another creation zxid): it is reported as removed, then added.
 

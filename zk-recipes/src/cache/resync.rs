@@ -1,7 +1,7 @@
 //! When a cache must read everything again: after its session ended (a watch failed
-//! with the session's end, or the client reported LOST), after a reconnect, or after a
-//! read that failed. A failed read is retried with a growing delay, and at once when
-//! the client reports RECONNECTED.
+//! with the session's end, or the client reported LOST), or after a full read that
+//! failed. A failed read (full, or the answer to one watch) is retried with a growing
+//! delay, and at once when the client reports RECONNECTED.
 
 use tokio::time::Instant;
 
@@ -39,6 +39,20 @@ impl Resync {
         self.needed = true;
         self.retry_at = Some(Instant::now() + backoff::CACHE_RESYNC.delay_for(self.failures));
         self.failures = self.failures.saturating_add(1);
+    }
+
+    /// Something other than a full re-read failed and waits for a pause before it
+    /// is tried again (at once if the connection comes back).
+    pub(super) fn pause(&mut self) {
+        if self.retry_at.is_none() {
+            self.retry_at = Some(Instant::now() + backoff::CACHE_RESYNC.delay_for(self.failures));
+            self.failures = self.failures.saturating_add(1);
+        }
+    }
+
+    /// Whether a pause (after a failure) is still running.
+    pub(super) fn is_paused(&self) -> bool {
+        self.retry_at.is_some()
     }
 
     /// The re-read succeeded.

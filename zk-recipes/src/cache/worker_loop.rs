@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::hash::Hash;
 
-use tracing::debug;
+use tracing::{debug, warn};
 use zk_core::{ConnectionState, WatchedEvent};
 
 use super::driver::{Driver, Step};
@@ -22,9 +22,13 @@ pub(crate) trait CacheWorker: Send {
     /// What the cache adds to a connection state, after the driver noted it.
     fn on_state(&mut self, _state: ConnectionState) {}
 
-    /// Answers one fired watch that the driver says must be read now. A failed read
-    /// is the worker's to report to the driver's re-read schedule.
-    fn on_watch(&mut self, key: Self::Key, event: WatchedEvent) -> impl Future<Output = ()> + Send;
+    /// Answers one fired watch that the driver says must be read now. A failed
+    /// answer is tried again later (after a pause, or on reconnection).
+    fn on_watch(
+        &mut self,
+        key: Self::Key,
+        event: WatchedEvent,
+    ) -> impl Future<Output = zk_core::Result<()>> + Send;
 
     /// Called once the watches that fired together were handled, `answered` of them
     /// by [`CacheWorker::on_watch`].
@@ -60,7 +64,7 @@ pub(crate) async fn follow<W: CacheWorker>(mut worker: W, read_first: bool) {
                 let mut next = Some(fired);
                 while let Some(fired) = next {
                     if let Some((key, event)) = worker.driver().take_event(fired) {
-                        worker.on_watch(key, event).await;
+                        answer(&mut worker, key, event).await;
                         answered += 1;
                     }
                     // Polled after the answer: a watch the answer set that has
@@ -74,5 +78,22 @@ pub(crate) async fn follow<W: CacheWorker>(mut worker: W, read_first: bool) {
         if worker.driver().should_resync() {
             worker.full_refresh().await;
         }
+        let deferred = worker.driver().take_deferred();
+        if !deferred.is_empty() {
+            debug!(count = deferred.len(), "answering the watches that waited");
+            let answered = deferred.len();
+            for (key, event) in deferred {
+                answer(&mut worker, key, event).await;
+            }
+            worker.after_watches(answered).await;
+        }
+    }
+}
+
+/// Answers one watch; a failed answer waits (a pause, or the reconnection).
+async fn answer<W: CacheWorker>(worker: &mut W, key: W::Key, event: WatchedEvent) {
+    if let Err(e) = worker.on_watch(key.clone(), event.clone()).await {
+        warn!(error = %e, ?key, "reading after a watch failed; will try again");
+        worker.driver().defer(key, event, true);
     }
 }

@@ -136,6 +136,9 @@ impl Worker {
             }
             ConnectionState::Reconnected => {
                 self.connected = true;
+                // Unlike one-shot watches, a persistent watch re-set on reconnection
+                // (SetWatches) does not fire for what changed while the client was
+                // away: the server only adds it back. So the tree is read again.
                 self.resync.mark();
             }
             ConnectionState::Connected | ConnectionState::ReadOnly => self.connected = true,

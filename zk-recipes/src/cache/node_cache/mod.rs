@@ -4,8 +4,9 @@
 //! The node may be missing: the cache then holds `None` and watches for its creation.
 //! A change is a creation, a deletion, a data change, or the node being replaced by
 //! another under the same path; stat changes caused by the node's children are kept
-//! without an event. After a reconnect or on a new session the node is read again and
-//! an event is sent only if it differs from what the cache held.
+//! without an event. After a reconnect on the same session the restored watch fires if
+//! the node changed meanwhile; on a new session the node is read again; either way an
+//! event is sent only if it differs from what the cache held.
 
 mod worker;
 

@@ -62,7 +62,9 @@ impl CacheWorker for Worker {
 
     /// Nothing per watch: the node is read once for all the watches that fired
     /// together, in [`CacheWorker::after_watches`].
-    async fn on_watch(&mut self, _key: Node, _event: WatchedEvent) {}
+    async fn on_watch(&mut self, _key: Node, _event: WatchedEvent) -> zk_core::Result<()> {
+        Ok(())
+    }
 
     async fn after_watches(&mut self, answered: usize) {
         if answered > 0

@@ -3,9 +3,10 @@
 //!
 //! Curator's `PathChildrenCache` semantics: one watch on the children list and one
 //! data watch per child; a child read that finds no node counts as removed. Unlike
-//! Curator, a reconnect or a new session leads to one complete re-read whose result is
-//! compared with the cache, so each difference is reported exactly once and nothing
-//! that stayed the same is reported at all.
+//! Curator, a reconnect on the same session reads only what the restored watches
+//! report, and a new session leads to one complete re-read (its reads in flight
+//! together) whose result is compared with the cache, so each difference is reported
+//! exactly once and nothing that stayed the same is reported at all.
 
 mod event;
 mod worker;

@@ -92,14 +92,10 @@ impl CacheWorker for Worker {
     }
 
     /// Children and existence watches re-read the list; a data watch re-reads its child.
-    async fn on_watch(&mut self, key: Key, _event: WatchedEvent) {
-        let r = match key {
+    async fn on_watch(&mut self, key: Key, _event: WatchedEvent) -> zk_core::Result<()> {
+        match key {
             Key::Children | Key::ParentExists => self.refresh(false).await,
             Key::Data(path) => self.load_child(&path).await,
-        };
-        if let Err(e) = r {
-            warn!(error = %e, "reading after a watch failed; the cache will be re-read");
-            self.driver.resync.failed();
         }
     }
 

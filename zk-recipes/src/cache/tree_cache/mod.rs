@@ -3,8 +3,9 @@
 //!
 //! Each cached node holds a data watch, and each node above the depth limit a
 //! children watch; the root, while missing, an exists watch. A fired watch leads to
-//! a read of just what it concerns; a reconnect or a new session to one complete
-//! re-read compared with the cache, so each difference is reported once.
+//! a read of just what it concerns, also after a reconnect on the same session (the
+//! restored watches fire for what changed meanwhile); a new session leads to one
+//! complete re-read compared with the cache, so each difference is reported once.
 
 mod event;
 mod worker;

@@ -74,9 +74,9 @@ impl CacheWorker for Worker {
 
     /// A data or children change re-reads just that; anything else (a deletion, a
     /// creation) re-reads the subtree.
-    async fn on_watch(&mut self, key: Key, event: WatchedEvent) {
+    async fn on_watch(&mut self, key: Key, event: WatchedEvent) -> zk_core::Result<()> {
         let event_type = event.event_type;
-        let r = match key {
+        match key {
             Key::Data(path) if event_type == EventType::NodeDataChanged => {
                 self.reload_data(&path).await
             }
@@ -88,10 +88,6 @@ impl CacheWorker for Worker {
                 let root = self.shared.root.clone();
                 self.sync(&root).await
             }
-        };
-        if let Err(e) = r {
-            warn!(error = %e, "reading after a watch failed; the cache will be re-read");
-            self.driver.resync.failed();
         }
     }
 
