@@ -17,6 +17,7 @@ use zk_core::Client;
 use zk_core::path::{node_name, parent, validate_path};
 
 use super::ChildData;
+use super::bulk_read::DEFAULT_READ_WINDOW;
 use super::child_data::subtree_keys;
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
@@ -36,12 +37,21 @@ pub struct TreeCacheBuilder {
     cache_data: bool,
     max_depth: usize,
     create_parents: bool,
+    read_window: usize,
 }
 
 impl TreeCacheBuilder {
     /// Whether to keep each node's data (default true); without it only stats are kept.
     pub fn cache_data(mut self, yes: bool) -> Self {
         self.cache_data = yes;
+        self
+    }
+
+    /// How many nodes the cache reads at once on the session's pipeline (default
+    /// 1,000; at least 1): a subtree is read level by level, each level's nodes
+    /// together in this window.
+    pub fn read_window(mut self, reads: usize) -> Self {
+        self.read_window = reads.max(1);
         self
     }
 
@@ -67,6 +77,7 @@ impl TreeCacheBuilder {
                 root: self.path,
                 cache_data: self.cache_data,
                 max_depth: self.max_depth,
+                read_window: self.read_window,
                 nodes: Mutex::new(BTreeMap::new()),
                 hub: FanOut::new(),
             }),
@@ -82,6 +93,7 @@ struct Shared {
     root: String,
     cache_data: bool,
     max_depth: usize,
+    read_window: usize,
     /// Every cached node by full path.
     nodes: Mutex<BTreeMap<String, ChildData>>,
     hub: FanOut<TreeCacheEvent>,
@@ -123,6 +135,7 @@ impl TreeCache {
             cache_data: true,
             max_depth: usize::MAX,
             create_parents: false,
+            read_window: DEFAULT_READ_WINDOW,
         }
     }
 

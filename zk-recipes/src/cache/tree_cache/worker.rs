@@ -10,7 +10,10 @@ use zk_core::path::{join, parent};
 use zk_core::{ConnectionState, EventType, WatchedEvent};
 
 use super::{Shared, TreeCacheEvent};
+use futures::StreamExt;
+
 use crate::cache::ChildData;
+use crate::cache::bulk_read::{TreeRead, read_tree_nodes};
 use crate::cache::child_data::{
     Change, depth_below, in_subtree, put_fresh, subtree_keys, sync_subtree,
 };
@@ -136,24 +139,56 @@ impl Worker {
     }
 
     /// Reads every node at and below `top` (down to the depth limit), setting each
-    /// watch that is not pending.
+    /// watch that is not pending. Level by level: the nodes of one level are read
+    /// together (data and children), in a bounded window.
     async fn walk(&mut self, top: &str) -> zk_core::Result<BTreeMap<String, ChildData>> {
         let mut fresh = BTreeMap::new();
-        let mut stack = vec![top.to_string()];
-        while let Some(path) = stack.pop() {
-            let Some(node) = self.read_node(&path).await? else {
-                continue;
-            };
-            fresh.insert(path.clone(), node);
-            if depth_below(&self.shared.root, &path) >= self.shared.max_depth {
-                continue;
-            }
-            match self.read_children(&path).await? {
-                Some(names) => stack.extend(names.iter().map(|n| join(&path, n))),
-                // Deleted between the two reads: it and its subtree are gone.
-                None => {
-                    fresh.remove(&path);
-                }
+        let mut level = vec![top.to_string()];
+        while !level.is_empty() {
+            let reads: Vec<TreeRead> = level
+                .drain(..)
+                .map(|path| TreeRead {
+                    data_watch: !self.driver.watches.is_live(&Key::Data(path.clone())),
+                    children: (depth_below(&self.shared.root, &path) < self.shared.max_depth)
+                        .then(|| !self.driver.watches.is_live(&Key::Children(path.clone()))),
+                    path,
+                })
+                .collect();
+            let mut replies = read_tree_nodes(&self.shared.client, reads, self.shared.read_window);
+            while let Some((path, data, children)) = replies.next().await {
+                // Watches first: a watch set on a node that is gone by now fires (or
+                // ends) like any other, and must be held to be answered.
+                let data = data.map(|(data, stat, watcher)| {
+                    if let Some(watcher) = watcher {
+                        self.driver.watches.add(Key::Data(path.clone()), watcher);
+                    }
+                    (data, stat)
+                });
+                let children = children.map(|c| {
+                    c.map(|(names, watcher)| {
+                        if let Some(watcher) = watcher {
+                            self.driver
+                                .watches
+                                .add(Key::Children(path.clone()), watcher);
+                        }
+                        names
+                    })
+                });
+                let (data, stat) = match data {
+                    Ok(read) => read,
+                    Err(e) if is_no_node(&e) => continue,
+                    Err(e) => return Err(e),
+                };
+                let names = match children {
+                    None => Vec::new(),
+                    Some(Ok(names)) => names,
+                    // Deleted between the two reads: it and its subtree are gone.
+                    Some(Err(e)) if is_no_node(&e) => continue,
+                    Some(Err(e)) => return Err(e),
+                };
+                let data = self.shared.cache_data.then_some(data);
+                fresh.insert(path.clone(), ChildData::new(&path, stat, data));
+                level.extend(names.iter().map(|n| join(&path, n)));
             }
         }
         Ok(fresh)
