@@ -41,7 +41,7 @@ async fn requests_received(server: &RunningServer, id: i64) -> u64 {
         .find(|l| l.contains(&sid))
         .unwrap_or_else(|| panic!("no connection of session {id:#x} in:\n{cons}"));
     let recved = line
-        .split(|c| c == ',' || c == '(')
+        .split([',', '('])
         .find_map(|f| f.strip_prefix("recved="))
         .unwrap_or_else(|| panic!("no recved= in {line}"));
     recved.parse().expect("a count")

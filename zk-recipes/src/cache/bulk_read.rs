@@ -78,7 +78,7 @@ pub(crate) type TreeReply = (
 
 /// Reads every node of `reads` (its data and children together), at most `window`
 /// nodes at a time; yields the answers in the order of `reads`.
-pub(crate) fn read_tree_nodes<I>(
+fn read_tree_nodes<I>(
     client: &Client,
     reads: I,
     window: usize,
@@ -129,4 +129,74 @@ where
             }
         })
         .buffered(window.max(1))
+}
+
+/// What a tree walk reads at each node, and where the watches it sets go.
+pub(crate) trait WalkPlan {
+    /// What to read at `path`.
+    fn read(&self, path: &str) -> TreeRead;
+    /// Holds a watch the walk set on `path` (on its data, or on its children).
+    fn keep(&mut self, path: &str, on: WatchOn, watcher: Watcher);
+}
+
+/// What a watch set by a walk is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WatchOn {
+    Data,
+    Children,
+}
+
+/// Reads every node at and below `top`, level by level, each level's nodes together
+/// in a window of `window` reads; `plan` says what to read and keeps the watches.
+/// A node gone before its read, or between its data and children reads, is left out
+/// with its subtree. Data is kept only if `keep_data`.
+pub(crate) async fn walk_levels(
+    client: &Client,
+    top: &str,
+    window: usize,
+    keep_data: bool,
+    plan: &mut impl WalkPlan,
+) -> zk_core::Result<std::collections::BTreeMap<String, crate::cache::ChildData>> {
+    let mut fresh = std::collections::BTreeMap::new();
+    let mut level = vec![top.to_string()];
+    while !level.is_empty() {
+        let reads: Vec<TreeRead> = level.drain(..).map(|path| plan.read(&path)).collect();
+        let mut replies = read_tree_nodes(client, reads, window);
+        while let Some((path, data, children)) = replies.next().await {
+            // Watches first: one set on a node that is gone by now still fires (or
+            // ends), and must be held to be answered.
+            let data = data.map(|(data, stat, watcher)| {
+                if let Some(watcher) = watcher {
+                    plan.keep(&path, WatchOn::Data, watcher);
+                }
+                (data, stat)
+            });
+            let children = children.map(|c| {
+                c.map(|(names, watcher)| {
+                    if let Some(watcher) = watcher {
+                        plan.keep(&path, WatchOn::Children, watcher);
+                    }
+                    names
+                })
+            });
+            let (data, stat) = match data {
+                Ok(read) => read,
+                Err(e) if e.code() == Some(zk_core::Code::NoNode) => continue,
+                Err(e) => return Err(e),
+            };
+            let names = match children {
+                None => Vec::new(),
+                Some(Ok(names)) => names,
+                Some(Err(e)) if e.code() == Some(zk_core::Code::NoNode) => continue,
+                Some(Err(e)) => return Err(e),
+            };
+            let data = keep_data.then_some(data);
+            fresh.insert(
+                path.clone(),
+                crate::cache::ChildData::new(&path, stat, data),
+            );
+            level.extend(names.iter().map(|n| zk_core::path::join(&path, n)));
+        }
+    }
+    Ok(fresh)
 }

@@ -18,6 +18,7 @@ use zk_core::Client;
 use zk_core::path::validate_path;
 
 use super::ChildData;
+use super::bulk_read::DEFAULT_READ_WINDOW;
 use super::error::CacheError;
 use super::events::CacheEvents;
 use crate::plumbing::FanOut;
@@ -52,9 +53,17 @@ pub struct CuratorCacheBuilder {
     client: Client,
     path: String,
     single_node: bool,
+    read_window: usize,
 }
 
 impl CuratorCacheBuilder {
+    /// How many nodes the cache reads at once on the session's pipeline when it
+    /// reads its tree (default 1,000; at least 1), level by level.
+    pub fn read_window(mut self, reads: usize) -> Self {
+        self.read_window = reads.max(1);
+        self
+    }
+
     /// Cache only the root node, not its subtree (Curator's `SINGLE_NODE_CACHE`):
     /// the watch is persistent but not recursive. Default false.
     pub fn single_node(mut self, yes: bool) -> Self {
@@ -69,6 +78,7 @@ impl CuratorCacheBuilder {
                 client: self.client,
                 root: self.path,
                 single_node: self.single_node,
+                read_window: self.read_window,
                 nodes: Mutex::new(BTreeMap::new()),
                 hub: FanOut::new(),
             }),
@@ -82,6 +92,7 @@ struct Shared {
     client: Client,
     root: String,
     single_node: bool,
+    read_window: usize,
     nodes: Mutex<BTreeMap<String, ChildData>>,
     hub: FanOut<CuratorCacheEvent>,
 }
@@ -118,6 +129,7 @@ impl CuratorCache {
             client,
             path: path.into(),
             single_node: false,
+            read_window: DEFAULT_READ_WINDOW,
         }
     }
 

@@ -11,12 +11,12 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use tracing::{Instrument, debug, warn};
-use zk_core::framework::WatchStream;
-use zk_core::path::join;
+use zk_core::framework::{WatchStream, Watcher};
 use zk_core::{AddWatchMode, ConnectionState, ConnectionStates, EventType, WatchedEvent};
 
 use super::{CuratorCacheEvent, Shared};
 use crate::cache::ChildData;
+use crate::cache::bulk_read::{TreeRead, WalkPlan, WatchOn, walk_levels};
 use crate::cache::child_data::{Change, in_subtree, put_fresh, sync_subtree};
 use crate::cache::driver::is_no_node;
 use crate::cache::resync::Resync;
@@ -214,29 +214,21 @@ impl Worker {
         }
     }
 
-    /// Reads every node at and below `top` (only `top` for a single-node cache).
+    /// Reads every node at and below `top` (only `top` for a single-node cache),
+    /// level by level, each level's reads together in a bounded window. No watches:
+    /// the persistent one covers the tree.
     async fn walk(&self, top: &str) -> zk_core::Result<BTreeMap<String, ChildData>> {
-        let client = &self.shared.client;
-        let mut fresh = BTreeMap::new();
-        let mut stack = vec![top.to_string()];
-        while let Some(path) = stack.pop() {
-            let Some(node) = self.read_node(&path).await? else {
-                continue;
-            };
-            fresh.insert(path.clone(), node);
-            if self.shared.single_node {
-                continue;
-            }
-            match client.get_children(&path).await {
-                Ok(names) => stack.extend(names.iter().map(|n| join(&path, n))),
-                // Deleted between the two reads.
-                Err(e) if is_no_node(&e) => {
-                    fresh.remove(&path);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(fresh)
+        let mut plan = Unwatched {
+            single_node: self.shared.single_node,
+        };
+        walk_levels(
+            &self.shared.client,
+            top,
+            self.shared.read_window,
+            true,
+            &mut plan,
+        )
+        .await
     }
 
     async fn read_node(&self, path: &str) -> zk_core::Result<Option<ChildData>> {
@@ -264,4 +256,21 @@ impl Worker {
             });
         }
     }
+}
+
+/// The persistent-watch cache's walk: data and children, no watches.
+struct Unwatched {
+    single_node: bool,
+}
+
+impl WalkPlan for Unwatched {
+    fn read(&self, path: &str) -> TreeRead {
+        TreeRead {
+            path: path.to_string(),
+            data_watch: false,
+            children: (!self.single_node).then_some(false),
+        }
+    }
+
+    fn keep(&mut self, _path: &str, _on: WatchOn, _watcher: Watcher) {}
 }

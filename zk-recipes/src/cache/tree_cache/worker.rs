@@ -6,18 +6,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use tracing::{Instrument, warn};
+use zk_core::framework::Watcher;
 use zk_core::path::{join, parent};
 use zk_core::{ConnectionState, EventType, WatchedEvent};
 
 use super::{Shared, TreeCacheEvent};
-use futures::StreamExt;
-
 use crate::cache::ChildData;
-use crate::cache::bulk_read::{TreeRead, read_tree_nodes};
+use crate::cache::bulk_read::{TreeRead, WalkPlan, WatchOn, walk_levels};
 use crate::cache::child_data::{
     Change, depth_below, in_subtree, put_fresh, subtree_keys, sync_subtree,
 };
 use crate::cache::driver::{Driver, is_no_node};
+use crate::cache::watch_set::WatchSet;
 use crate::cache::worker_loop::{CacheWorker, follow};
 use crate::plumbing::lock;
 
@@ -139,59 +139,22 @@ impl Worker {
     }
 
     /// Reads every node at and below `top` (down to the depth limit), setting each
-    /// watch that is not pending. Level by level: the nodes of one level are read
-    /// together (data and children), in a bounded window.
+    /// watch that is not pending: level by level, each level's nodes read together
+    /// (data and children) in a bounded window.
     async fn walk(&mut self, top: &str) -> zk_core::Result<BTreeMap<String, ChildData>> {
-        let mut fresh = BTreeMap::new();
-        let mut level = vec![top.to_string()];
-        while !level.is_empty() {
-            let reads: Vec<TreeRead> = level
-                .drain(..)
-                .map(|path| TreeRead {
-                    data_watch: !self.driver.watches.is_live(&Key::Data(path.clone())),
-                    children: (depth_below(&self.shared.root, &path) < self.shared.max_depth)
-                        .then(|| !self.driver.watches.is_live(&Key::Children(path.clone()))),
-                    path,
-                })
-                .collect();
-            let mut replies = read_tree_nodes(&self.shared.client, reads, self.shared.read_window);
-            while let Some((path, data, children)) = replies.next().await {
-                // Watches first: a watch set on a node that is gone by now fires (or
-                // ends) like any other, and must be held to be answered.
-                let data = data.map(|(data, stat, watcher)| {
-                    if let Some(watcher) = watcher {
-                        self.driver.watches.add(Key::Data(path.clone()), watcher);
-                    }
-                    (data, stat)
-                });
-                let children = children.map(|c| {
-                    c.map(|(names, watcher)| {
-                        if let Some(watcher) = watcher {
-                            self.driver
-                                .watches
-                                .add(Key::Children(path.clone()), watcher);
-                        }
-                        names
-                    })
-                });
-                let (data, stat) = match data {
-                    Ok(read) => read,
-                    Err(e) if is_no_node(&e) => continue,
-                    Err(e) => return Err(e),
-                };
-                let names = match children {
-                    None => Vec::new(),
-                    Some(Ok(names)) => names,
-                    // Deleted between the two reads: it and its subtree are gone.
-                    Some(Err(e)) if is_no_node(&e) => continue,
-                    Some(Err(e)) => return Err(e),
-                };
-                let data = self.shared.cache_data.then_some(data);
-                fresh.insert(path.clone(), ChildData::new(&path, stat, data));
-                level.extend(names.iter().map(|n| join(&path, n)));
-            }
-        }
-        Ok(fresh)
+        let mut plan = TreePlan {
+            root: &self.shared.root,
+            max_depth: self.shared.max_depth,
+            watches: &mut self.driver.watches,
+        };
+        walk_levels(
+            &self.shared.client,
+            top,
+            self.shared.read_window,
+            self.shared.cache_data,
+            &mut plan,
+        )
+        .await
     }
 
     /// Reads one node's data and stat, with a data watch; `None` if it does not exist.
@@ -307,5 +270,32 @@ impl Worker {
 
     fn emit(&self, event: TreeCacheEvent) {
         self.shared.hub.emit(event);
+    }
+}
+
+/// The tree cache's walk: data watches everywhere, children watches above the depth
+/// limit, each only where none is pending.
+struct TreePlan<'a> {
+    root: &'a str,
+    max_depth: usize,
+    watches: &'a mut WatchSet<Key>,
+}
+
+impl WalkPlan for TreePlan<'_> {
+    fn read(&self, path: &str) -> TreeRead {
+        TreeRead {
+            path: path.to_string(),
+            data_watch: !self.watches.is_live(&Key::Data(path.to_string())),
+            children: (depth_below(self.root, path) < self.max_depth)
+                .then(|| !self.watches.is_live(&Key::Children(path.to_string()))),
+        }
+    }
+
+    fn keep(&mut self, path: &str, on: WatchOn, watcher: Watcher) {
+        let key = match on {
+            WatchOn::Data => Key::Data(path.to_string()),
+            WatchOn::Children => Key::Children(path.to_string()),
+        };
+        self.watches.add(key, watcher);
     }
 }
