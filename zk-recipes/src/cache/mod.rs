@@ -33,7 +33,7 @@
 //! - A node deleted and created again under the same path is a different node
 //!   (another creation zxid): it is reported as removed, then added.
 
-mod bulk_read;
+pub(crate) mod bulk_read;
 mod child_data;
 mod curator_cache;
 mod driver;

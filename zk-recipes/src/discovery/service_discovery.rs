@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
+use futures::StreamExt;
 use tracing::{info, warn};
 use zk_core::path::{join, validate_path};
 use zk_core::{Client, Code};
@@ -13,6 +14,7 @@ use super::registration::{Registration, instance_path};
 use super::service_cache::ServiceCacheBuilder;
 use super::service_provider::ServiceProviderBuilder;
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance};
+use crate::cache::bulk_read::DEFAULT_READ_WINDOW;
 use crate::plumbing::{Lifecycle, Phase, lock};
 
 /// Registers service instances in ZooKeeper and queries them, in Curator's layout:
@@ -237,9 +239,17 @@ impl<T: Payload> ServiceDiscovery<T> {
             Err(e) => return Err(e.into()),
         };
         ids.sort();
-        let mut instances = Vec::with_capacity(ids.len());
-        for id in ids {
-            match self.query_for_instance(name, &id).await {
+        // Every instance is read at once on the session's pipeline, in a bounded
+        // window, the answers taken in id order.
+        let mut replies = futures::stream::iter(ids)
+            .map(|id| async move {
+                let instance = self.query_for_instance(name, &id).await;
+                (id, instance)
+            })
+            .buffered(DEFAULT_READ_WINDOW);
+        let mut instances = Vec::new();
+        while let Some((id, instance)) = replies.next().await {
+            match instance {
                 Ok(Some(instance)) => instances.push(instance),
                 Ok(None) => {}
                 Err(DiscoveryError::Json(e)) => {
