@@ -10,6 +10,7 @@
 //! own clock are deterministic.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -77,6 +78,9 @@ impl Default for DownInstancePolicy {
 pub struct DownInstanceManager<T> {
     policy: DownInstancePolicy,
     state: Mutex<State<T>>,
+    /// Whether any error is tracked: read without the lock, so that a provider
+    /// whose instances never failed pays nothing for the down-instance check.
+    tracking: AtomicBool,
 }
 
 struct State<T> {
@@ -106,6 +110,7 @@ impl<T> DownInstanceManager<T> {
                 entries: HashMap::new(),
                 last_purge: now,
             }),
+            tracking: AtomicBool::new(false),
         }
     }
 
@@ -137,6 +142,14 @@ impl<T> DownInstanceManager<T> {
             versions.retain(|e| now.saturating_duration_since(e.first_error) < timeout);
             !versions.is_empty()
         });
+        self.tracking
+            .store(!state.entries.is_empty(), Ordering::Release);
+    }
+
+    /// Whether any error is tracked now: while none is, no instance is down, and
+    /// this answers without taking the lock.
+    pub fn is_tracking(&self) -> bool {
+        self.tracking.load(Ordering::Acquire)
     }
 }
 
@@ -165,6 +178,7 @@ impl<T: PartialEq> DownInstanceManager<T> {
                 errors: 1,
             }),
         }
+        self.tracking.store(true, Ordering::Release);
     }
 
     /// Whether `instance` is down now.
@@ -249,6 +263,21 @@ mod tests {
         down.note_error_at(&one, t0 + secs(3));
         assert!(down.is_down_at(&one, t0 + secs(3)));
         assert_eq!(down.tracked_count(), 1);
+    }
+
+    #[test]
+    fn tracking_is_on_from_the_first_error_until_a_purge_empties_it() {
+        let t0 = Instant::now();
+        let down = DownInstanceManager::new_at(DownInstancePolicy::new(secs(10), 2), t0);
+        assert!(!down.is_tracking());
+        down.note_error_at(&instance("1"), t0 + secs(1));
+        assert!(
+            down.is_tracking(),
+            "one error, below the threshold, is tracked"
+        );
+        // The purge at 12 s finds the error 11 s old: nothing is tracked any more.
+        assert!(!down.is_down_at(&instance("1"), t0 + secs(12)));
+        assert!(!down.is_tracking());
     }
 
     #[test]

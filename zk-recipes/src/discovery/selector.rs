@@ -107,6 +107,40 @@ impl<T: PartialEq + Clone + Send + Sync + 'static> InstanceSelector<T> {
             .get_instance(&self.filtered_at(instances, now))
     }
 
+    /// The instances that pass the user's filters and are enabled: what the down
+    /// check and the strategy then work on. A provider computes it once per list.
+    pub(crate) fn usable(
+        &self,
+        instances: &[Arc<ServiceInstance<T>>],
+    ) -> Vec<Arc<ServiceInstance<T>>> {
+        instances
+            .iter()
+            .filter(|instance| {
+                self.filters.iter().all(|f| f.accepts(instance)) && EnabledFilter.accepts(instance)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Lets the strategy pick from `usable` (from [`InstanceSelector::usable`]),
+    /// leaving out the instances that are down. While no error is tracked, that costs
+    /// nothing: no clock, no lock, no list.
+    pub(crate) fn pick_usable(
+        &self,
+        usable: &[Arc<ServiceInstance<T>>],
+    ) -> Option<Arc<ServiceInstance<T>>> {
+        if !self.down.is_tracking() {
+            return self.strategy.get_instance(usable);
+        }
+        let now = Instant::now();
+        let up: Vec<_> = usable
+            .iter()
+            .filter(|instance| !self.down.is_down_at(instance, now))
+            .cloned()
+            .collect();
+        self.strategy.get_instance(&up)
+    }
+
     /// Reports a failed call to `instance` (Curator's `noteError`).
     pub fn note_error(&self, instance: &ServiceInstance<T>) {
         self.down.note_error(instance);

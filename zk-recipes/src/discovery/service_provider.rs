@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use super::inner::DiscoveryInner;
 use super::service_cache::ServiceCacheBuilder;
 use super::{
-    DiscoveryError, DownInstancePolicy, InstanceFilter, InstanceSelector, Payload,
+    DiscoveryError, DownInstancePolicy, InstanceFilter, InstanceList, InstanceSelector, Payload,
     ProviderStrategy, RoundRobin, ServiceCache, ServiceInstance,
 };
 
@@ -36,13 +38,37 @@ use super::{
 pub struct ServiceProvider<T: Payload> {
     cache: ServiceCache<T>,
     selector: InstanceSelector<T>,
+    /// The cache's list as last seen, with the user's filters and the enabled check
+    /// applied: filters run once per list, not once per call.
+    prepared: ArcSwap<Prepared<T>>,
+}
+
+/// A list of the cache and what passes the filters in it.
+#[derive(Debug)]
+struct Prepared<T> {
+    source: InstanceList<T>,
+    usable: Vec<Arc<ServiceInstance<T>>>,
 }
 
 impl<T: Payload> ServiceProvider<T> {
-    /// An instance for a single use, or `None` if none is available. No I/O. Don't keep
-    /// it: ask again for the next call.
+    /// An instance for a single use, or `None` if none is available. No I/O, no lock
+    /// and no allocation while the list is unchanged and no error has been noted.
+    /// Don't keep it: ask again for the next call.
+    ///
+    /// Filters are applied once per list the cache publishes, so they must decide
+    /// from the instance alone (as Curator's `InstanceFilter`s do).
     pub fn get_instance(&self) -> Option<Arc<ServiceInstance<T>>> {
-        self.selector.select(&self.cache.instances())
+        let current = self.cache.current();
+        let prepared = self.prepared.load();
+        if Arc::ptr_eq(&prepared.source, &current) {
+            return self.selector.pick_usable(&prepared.usable);
+        }
+        let fresh = Arc::new(Prepared {
+            usable: self.selector.usable(&current),
+            source: Arc::clone(&current),
+        });
+        self.prepared.store(Arc::clone(&fresh));
+        self.selector.pick_usable(&fresh.usable)
     }
 
     /// Every instance that passes the filters now (Curator's `getAllInstances`). No I/O.
@@ -128,6 +154,15 @@ impl<T: Payload> ServiceProviderBuilder<T> {
             selector = selector.with_filter(move |i: &ServiceInstance<T>| filter.accepts(i));
         }
         cache.start().await?;
-        Ok(ServiceProvider { cache, selector })
+        let source = cache.instances();
+        let prepared = ArcSwap::from_pointee(Prepared {
+            usable: selector.usable(&source),
+            source,
+        });
+        Ok(ServiceProvider {
+            cache,
+            selector,
+            prepared,
+        })
     }
 }

@@ -4,6 +4,8 @@ mod worker;
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use tokio::sync::watch;
 use zk_core::path::{join, validate_path};
 use zk_core::{Client, ConnectionState};
@@ -46,6 +48,9 @@ pub(crate) struct CacheInner<T: Payload> {
     pub(crate) path: String,
     pub(crate) serializer: JsonInstanceSerializer,
     pub(crate) instances: watch::Sender<InstanceList<T>>,
+    /// The same list, for readers on the hot path: loaded without a lock and without
+    /// touching the list's reference count.
+    pub(crate) current: ArcSwap<Vec<Arc<ServiceInstance<T>>>>,
     /// Set once the first full load is done (or `Err` with why it failed).
     pub(crate) initialized: watch::Sender<Option<Result<(), zk_core::Error>>>,
     listeners: FanOut<ServiceCacheEvent>,
@@ -73,7 +78,13 @@ impl<T: Payload> ServiceCache<T> {
 
     /// The instances now, in node-name order. No I/O.
     pub fn instances(&self) -> InstanceList<T> {
-        self.inner.instances.borrow().clone()
+        self.inner.current.load_full()
+    }
+
+    /// The list now, without a lock or a reference-count update: for a caller that
+    /// looks at it briefly (a provider picking an instance).
+    pub(crate) fn current(&self) -> arc_swap::Guard<InstanceList<T>> {
+        self.inner.current.load()
     }
 
     /// A receiver of the list that also lets you wait for the next change.
@@ -172,6 +183,7 @@ impl<T: Payload> ServiceCacheBuilder<T> {
             path,
             serializer: self.discovery.serializer,
             instances: watch::Sender::new(Arc::new(Vec::new())),
+            current: ArcSwap::from_pointee(Vec::new()),
             initialized: watch::Sender::new(None),
             listeners: FanOut::new(),
             lifecycle: Lifecycle::new(),

@@ -19,7 +19,7 @@ use tracing::warn;
 use zk_core::ConnectionState;
 use zk_core::path::node_name;
 
-use super::{CacheInner, ServiceCacheEvent};
+use super::{CacheInner, InstanceList, ServiceCacheEvent};
 use crate::cache::{CacheError, ChildData, PathChildrenCache, PathChildrenCacheEvent, StartMode};
 use crate::discovery::{Payload, ServiceInstance};
 use crate::plumbing::backoff;
@@ -112,9 +112,10 @@ fn put<T: Payload>(inner: &CacheInner<T>, known: &mut Known<T>, child: &ChildDat
 
 /// Publishes the list; after the first load, also tells the listeners.
 fn publish<T: Payload>(inner: &CacheInner<T>, known: &Known<T>) {
-    inner
-        .instances
-        .send_replace(Arc::new(known.values().cloned().collect()));
+    let list: InstanceList<T> = Arc::new(known.values().cloned().collect());
+    // The lock-free copy first: whoever is woken by the watch finds it there too.
+    inner.current.store(Arc::clone(&list));
+    inner.instances.send_replace(list);
     if matches!(*inner.initialized.borrow(), Some(Ok(()))) {
         inner.emit(ServiceCacheEvent::Changed);
     }
