@@ -12,6 +12,7 @@ use zk_testing::ServerConfig;
 
 use super::client::{self, Mode};
 use super::lines::{Event, Handoffs, Uncontended, handoffs};
+use crate::cpu::pid_cpu_ns;
 use crate::server::BenchServer;
 
 /// The Java implementation's name in the report.
@@ -58,6 +59,8 @@ pub(crate) struct LockRound {
     /// Requests the server received per uncontended cycle, over the whole process
     /// (its connect, warm-up and close included); `None` if `mntr` failed.
     pub requests_per_cycle: Option<f64>,
+    /// The server's CPU µs per uncontended cycle, over the same span (10 ms ticks).
+    pub server_cpu_us_per_cycle: Option<f64>,
     /// Contended handoffs.
     pub handoffs: Handoffs,
 }
@@ -87,7 +90,9 @@ pub(crate) fn run(plan: &LockRunPlan) -> Result<Vec<LockRound>, String> {
             let base = format!("/bench-locks/{name}-{round}");
 
             let before = packets(&rt);
+            let cpu_before = pid_cpu_ns(server.pid());
             let lines = run_one(plan, name, &addr, &format!("{base}-u"), Mode::Uncontended)?;
+            let cpu_after = pid_cpu_ns(server.pid());
             let after = packets(&rt);
             let mut results = lines.iter().filter_map(|l| Uncontended::parse(l));
             let uncontended = match results.next() {
@@ -101,6 +106,9 @@ pub(crate) fn run(plan: &LockRunPlan) -> Result<Vec<LockRound>, String> {
             let requests_per_cycle = before
                 .zip(after)
                 .map(|(a, b)| b.saturating_sub(a) as f64 / total_cycles);
+            let server_cpu_us_per_cycle = cpu_before
+                .zip(cpu_after)
+                .map(|(a, b)| b.saturating_sub(a) as f64 / 1e3 / total_cycles);
 
             let [a, b] = run_pair(plan, name, &addr, &format!("{base}-c"))?;
             let handoffs = handoffs(&a, &b, plan.handoff_warmup);
@@ -117,11 +125,12 @@ pub(crate) fn run(plan: &LockRunPlan) -> Result<Vec<LockRound>, String> {
                 client: name.clone(),
                 uncontended,
                 requests_per_cycle,
+                server_cpu_us_per_cycle,
                 handoffs,
             };
             eprintln!(
                 "round {}/{} {name}: uncontended p50 {:.0} µs p99 {:.0} µs ({} cycles, {} \
-                 server requests/cycle); handoff p50 {} µs p99 {} µs ({} handoffs, {} \
+                 server requests and {} server CPU µs per cycle); handoff p50 {} µs p99 {} µs ({} handoffs, {} \
                  re-acquired by the releaser)",
                 round + 1,
                 plan.rounds,
@@ -130,6 +139,8 @@ pub(crate) fn run(plan: &LockRunPlan) -> Result<Vec<LockRound>, String> {
                 r.uncontended.cycles,
                 r.requests_per_cycle
                     .map_or("?".to_string(), |v| format!("{v:.2}")),
+                r.server_cpu_us_per_cycle
+                    .map_or("?".to_string(), |v| format!("{v:.0}")),
                 percentile_us(&r.handoffs, 50.0),
                 percentile_us(&r.handoffs, 99.0),
                 r.handoffs.samples_us.len(),

@@ -21,6 +21,8 @@ pub(crate) struct LockSummary {
     pub p50_p99_us: [(f64, f64); 2],
     /// Server requests per uncontended cycle.
     pub requests_per_cycle: Option<f64>,
+    /// Server CPU µs per uncontended cycle.
+    pub server_cpu_us: Option<f64>,
     /// Handoffs timed per round (median).
     pub handoffs: f64,
     /// Rounds.
@@ -50,6 +52,12 @@ pub(crate) fn summarize(rounds: &[LockRound], client: &str) -> Option<LockSummar
                 .filter_map(|r| r.requests_per_cycle)
                 .collect::<Vec<_>>(),
         ),
+        server_cpu_us: median(
+            &mine
+                .iter()
+                .filter_map(|r| r.server_cpu_us_per_cycle)
+                .collect::<Vec<_>>(),
+        ),
         handoffs: med(&|r| r.handoffs.samples_us.len() as f64)?,
         rounds: mine.len(),
     })
@@ -59,9 +67,10 @@ pub(crate) fn summarize(rounds: &[LockRound], client: &str) -> Option<LockSummar
 pub(crate) fn markdown(rounds: &[LockRound], impls: &[String]) -> String {
     let mut out = String::new();
     out.push_str(
-        "| measurement | implementation | p50 µs | p99 µs | server requests per cycle |\n",
+        "| measurement | implementation | p50 µs | p99 µs | server requests per cycle \
+         | server CPU µs per cycle |\n",
     );
-    out.push_str("|---|---|---:|---:|---:|\n");
+    out.push_str("|---|---|---:|---:|---:|---:|\n");
     let summaries: Vec<(&String, LockSummary)> = impls
         .iter()
         .filter_map(|c| summarize(rounds, c).map(|s| (c, s)))
@@ -69,13 +78,19 @@ pub(crate) fn markdown(rounds: &[LockRound], impls: &[String]) -> String {
     for (m, title) in MEASUREMENTS.iter().enumerate() {
         for (client, s) in &summaries {
             let (p50, p99) = s.p50_p99_us[m];
-            let requests = match (m, s.requests_per_cycle) {
-                (0, Some(r)) => format!("{r:.2}"),
-                _ => "–".to_string(),
+            let (requests, cpu) = match m {
+                0 => (
+                    s.requests_per_cycle.map(|r| format!("{r:.2}")),
+                    s.server_cpu_us.map(|c| format!("{c:.0}")),
+                ),
+                _ => (None, None),
             };
+            let dash = || "–".to_string();
             let _ = writeln!(
                 out,
-                "| {title} | {client} | {p50:.0} | {p99:.0} | {requests} |"
+                "| {title} | {client} | {p50:.0} | {p99:.0} | {} | {} |",
+                requests.unwrap_or_else(dash),
+                cpu.unwrap_or_else(dash)
             );
         }
     }
@@ -118,6 +133,7 @@ mod tests {
                 p99_ns: p50_us * 2000,
             },
             requests_per_cycle: Some(3.0),
+            server_cpu_us_per_cycle: Some(90.0),
             handoffs: Handoffs {
                 samples_us: vec![handoff_us; 10],
                 reacquired: 0,
@@ -143,11 +159,11 @@ mod tests {
         let impls = ["zk-recipes", "curator"].map(String::from);
         let md = markdown(&rounds, &impls);
         assert!(
-            md.contains("| uncontended acquire+release | zk-recipes | 200 | 400 | 3.00 |"),
+            md.contains("| uncontended acquire+release | zk-recipes | 200 | 400 | 3.00 | 90 |"),
             "{md}"
         );
         assert!(
-            md.contains("| contended handoff | curator | 125 | 125 | – |"),
+            md.contains("| contended handoff | curator | 125 | 125 | – | – |"),
             "{md}"
         );
         // 200/500 met; 200/125 missed.
