@@ -555,3 +555,24 @@ async fn a_revocable_holder_hears_a_revocation_request() {
     // Revoking a gone node is fine.
     Revoker::attempt_revoke(&other, &nodes[0]).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_held_node_deleted_by_someone_else_makes_the_guard_lost() {
+    let cs = server().await.connect_string();
+    let path = base("mutex-deleted");
+    let client = connect(&cs).await;
+    let guard = InterProcessMutex::new(client.clone(), &path)
+        .acquire()
+        .await
+        .unwrap();
+    let admin = connect(&cs).await;
+    admin.delete(guard.node()).await.unwrap();
+    timeout(DEADLINE, guard.lost())
+        .await
+        .expect("the holder learns its node is gone");
+    assert!(!guard.is_held());
+    assert!(matches!(
+        guard.release().await,
+        Err(LockError::LostBeforeRelease { .. })
+    ));
+}

@@ -10,7 +10,7 @@
 use bytes::Bytes;
 use tokio::time::{Instant, timeout_at};
 use tracing::info;
-use zk_core::framework::{ConnectionStates, Watcher};
+use zk_core::framework::ConnectionStates;
 
 use crate::locks::error::Result;
 use crate::locks::held::Held;
@@ -35,15 +35,15 @@ pub(crate) async fn acquire(
 ) -> Result<Option<Held>> {
     Ok(hold(&attempt, deadline)
         .await?
-        .map(|(own, watcher, states)| Held::start(own, watcher, states, attempt.revocation)))
+        .map(|(own, states)| Held::start(own, states, attempt.revocation)))
 }
 
 /// Creates nodes until one holds; `None` on the deadline. The node is returned
-/// with the watch on it and the connection states since it was confirmed.
+/// with the connection states since it was seen to hold.
 pub(crate) async fn hold(
     attempt: &Attempt<'_>,
     deadline: Option<Instant>,
-) -> Result<Option<(OwnNode, Watcher, ConnectionStates)>> {
+) -> Result<Option<(OwnNode, ConnectionStates)>> {
     let queue = attempt.queue;
     loop {
         let Some(own) = bounded(deadline, queue.create(attempt.data, attempt.fixed_sequence)).await
@@ -52,8 +52,8 @@ pub(crate) async fn hold(
         };
         let own = own?;
         let turn = match attempt.fixed_sequence {
-            Some(_) => bounded(deadline, queue.confirm(&own)).await,
-            None => bounded(deadline, queue.wait_for_turn(own.path())).await,
+            Some(_) => Some(Ok(queue.hold_at_once(&own))),
+            None => bounded(deadline, queue.wait_for_turn(own.path(), own.owner())).await,
         };
         match turn {
             None => {
@@ -71,7 +71,7 @@ pub(crate) async fn hold(
                 );
                 own.delete().await;
             }
-            Some(Ok(Turn::Holds { watcher, states })) => return Ok(Some((own, watcher, states))),
+            Some(Ok(Turn::Holds { states })) => return Ok(Some((own, states))),
         }
     }
 }

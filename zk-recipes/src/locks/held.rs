@@ -13,8 +13,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
+use zk_core::framework::ConnectionStates;
 use zk_core::framework::ops::transaction::TransactionBuilder;
-use zk_core::framework::{ConnectionStates, Watcher};
 use zk_core::{Client, Code, EventType};
 
 use crate::locks::error::{LockError, Result};
@@ -37,20 +37,21 @@ pub(crate) struct Held {
 }
 
 impl Held {
-    /// Starts holding `own`: `watcher` is on the node, `states` are the connection
-    /// states since just before the node was confirmed.
+    /// Starts holding `own`: `states` are the connection states since just before
+    /// the node was seen to hold. The monitor's first read sets the watch on the
+    /// node and confirms it is still there and ours.
     pub(crate) fn start(
         own: OwnNode,
-        watcher: Watcher,
         states: ConnectionStates,
         revocation: Option<RevocationListener>,
     ) -> Held {
+        let owner = own.owner();
         let (client, node, token) = own.disarm();
         let (lost_tx, lost) = watch::channel(false);
         let monitor = tokio::spawn(monitor(
             client.clone(),
             node.clone(),
-            watcher,
+            owner,
             states,
             lost_tx,
             revocation,
@@ -122,7 +123,7 @@ impl Drop for Held {
 async fn monitor(
     client: Client,
     node: String,
-    watcher: Watcher,
+    owner: i64,
     mut states: ConnectionStates,
     lost: watch::Sender<bool>,
     revocation: Option<RevocationListener>,
@@ -132,51 +133,52 @@ async fn monitor(
             Some(state) => format!("the connection is {state:?}"),
             None => "the client closed".to_string(),
         },
-        reason = watch_node(&client, &node, watcher, revocation.as_ref()) => reason,
+        reason = watch_node(&client, &node, owner, revocation.as_ref()) => reason,
     };
     info!(%node, %reason, "lock no longer held");
     lost.send_replace(true);
 }
 
-/// Follows the held node's watch: returns why the node is no longer safe, and
-/// calls the revocation listener when the node's data asks for a release.
+/// Follows the held node with a data watch: returns why the node is no longer
+/// safe, and calls the revocation listener when the node's data asks for a
+/// release. The first read also confirms the node is still there and owned by
+/// `owner`, and sees a revocation asked for while the holder waited.
 async fn watch_node(
     client: &Client,
     node: &str,
-    mut watcher: Watcher,
+    owner: i64,
     revocation: Option<&RevocationListener>,
 ) -> String {
-    // A request written while we waited for the lock.
-    let mut check_data = revocation.is_some();
     loop {
-        if check_data {
-            match client.get_data(node).watched().await {
-                Ok((data, _, w)) => {
-                    watcher = w;
-                    if data.as_ref() == REVOKE_MESSAGE
-                        && let Some(listener) = revocation
-                    {
-                        info!(%node, "revocation requested");
-                        listener();
-                    }
-                }
-                Err(e) if e.code() == Some(Code::NoNode) => return "the node was deleted".into(),
-                Err(e) if !e.is_retryable() => return format!("the node cannot be read: {e}"),
-                Err(e) => {
-                    // The connection states decide whether this is a loss.
-                    warn!(%node, error = %e, "cannot read the held lock node");
-                    tokio::time::sleep(REREAD_PAUSE).await;
-                    continue;
-                }
+        let mut watcher = match client.get_data(node).watched().await {
+            Ok((_, stat, _)) if stat.ephemeral_owner != owner => {
+                return "the node belongs to another session".into();
             }
-        }
+            Ok((data, _, w)) => {
+                if data.as_ref() == REVOKE_MESSAGE
+                    && let Some(listener) = revocation
+                {
+                    info!(%node, "revocation requested");
+                    listener();
+                }
+                w
+            }
+            Err(e) if e.code() == Some(Code::NoNode) => return "the node was deleted".into(),
+            Err(e) if !e.is_retryable() => return format!("the node cannot be read: {e}"),
+            Err(e) => {
+                // The connection states decide whether this is a loss.
+                warn!(%node, error = %e, "cannot read the held lock node");
+                tokio::time::sleep(REREAD_PAUSE).await;
+                continue;
+            }
+        };
         match (&mut watcher).await {
             Ok(event) if event.event_type == EventType::NodeDeleted => {
                 return "the node was deleted".into();
             }
             // A data change may be a revocation request; any event also calls for
             // a new watch.
-            Ok(_) => check_data = true,
+            Ok(_) => {}
             Err(_) => return "the session that held the node ended".into(),
         }
     }

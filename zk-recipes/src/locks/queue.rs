@@ -38,18 +38,18 @@ pub(crate) struct OwnNode {
     client: Client,
     path: String,
     token: FencingToken,
+    /// The session that owns the node, from the create's stat.
+    owner: i64,
     armed: bool,
 }
 
 /// How a wait for the lock ended.
 #[derive(Debug)]
 pub(crate) enum Turn {
-    /// Our node holds. The watcher is on our node; the states are those seen since
-    /// just before the check that decided it.
-    Holds {
-        watcher: Watcher,
-        states: ConnectionStates,
-    },
+    /// Our node holds. The states are those seen since just before the check that
+    /// decided it. Nothing watches the node yet: the holder sets that watch (and
+    /// confirms the node once more) off the acquire's path.
+    Holds { states: ConnectionStates },
     /// Our node is gone or belongs to an older session: make a new one.
     OursGone,
 }
@@ -99,6 +99,7 @@ impl LockQueue {
                 sequence: 0,
                 czxid: stat.czxid,
             },
+            owner: stat.ephemeral_owner,
             armed: true,
         };
         own.token.sequence =
@@ -131,24 +132,28 @@ impl LockQueue {
             .collect())
     }
 
-    /// Waits until our node `own` (a path) holds, or is gone. Not bounded here: the caller races it
-    /// against its deadline or cancellation.
-    pub(crate) async fn wait_for_turn(&self, own: &str) -> Result<Turn, Error> {
+    /// Waits until our node `own` (a path, created by session `owner`) holds, or is
+    /// gone. Not bounded here: the caller races it against its deadline or
+    /// cancellation.
+    ///
+    /// Holding costs one read when nothing is ahead (the children list), as
+    /// Curator's does: the create's stat already said which session owns the node,
+    /// and a node of a session the client has since left is not ours. Waiting
+    /// watches the node ahead and our own, and checks our node's owner then.
+    pub(crate) async fn wait_for_turn(&self, own: &str, owner: i64) -> Result<Turn, Error> {
         let name = path::node_name(own);
         loop {
             let states = self.client.connection_states();
-            let (children, confirmed) =
-                tokio::join!(self.sorted_children(), confirm_owner(&self.client, own));
-            let mut children = children?;
-            let Some(watcher) = confirmed? else {
-                return Ok(Turn::OursGone);
-            };
+            let mut children = self.sorted_children().await?;
             remove_own_duplicates(&self.client, &self.base, &mut children, name).await?;
             match self.driver.position(&children, name) {
-                Position::First => return Ok(Turn::Holds { watcher, states }),
-                Position::Missing => return Ok(Turn::OursGone),
+                Position::First if self.client.session_id() == owner => {
+                    return Ok(Turn::Holds { states });
+                }
+                // Left by an older session of this client: it goes when the server
+                // expires that session.
+                Position::First | Position::Missing => return Ok(Turn::OursGone),
                 Position::After(previous) => {
-                    drop(watcher);
                     let previous = path::join(&self.base, &previous);
                     match watch_queue(&self.client, &previous, own).await? {
                         // Whatever happens to either node, or to the session, calls
@@ -164,14 +169,16 @@ impl LockQueue {
         }
     }
 
-    /// Our node, confirmed as held without waiting: for a node that holds by
-    /// construction (a downgrade's read node).
-    pub(crate) async fn confirm(&self, own: &OwnNode) -> Result<Turn, Error> {
-        let states = self.client.connection_states();
-        Ok(match confirm_owner(&self.client, &own.path).await? {
-            Some(watcher) => Turn::Holds { watcher, states },
-            None => Turn::OursGone,
-        })
+    /// Our node, held without waiting: for a node that holds by construction (a
+    /// downgrade's read node).
+    pub(crate) fn hold_at_once(&self, own: &OwnNode) -> Turn {
+        if self.client.session_id() == own.owner {
+            Turn::Holds {
+                states: self.client.connection_states(),
+            }
+        } else {
+            Turn::OursGone
+        }
     }
 }
 
@@ -192,6 +199,11 @@ impl OwnNode {
                 tracing::info!(node = %self.path, error = %e, "lock node delete goes on in the background")
             }
         }
+    }
+
+    /// The session that owns the node.
+    pub(crate) fn owner(&self) -> i64 {
+        self.owner
     }
 
     /// Hands the node on: whoever takes it deletes it.

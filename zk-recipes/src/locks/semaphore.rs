@@ -15,7 +15,7 @@ use crate::locks::error::{LockError, Result};
 use crate::locks::guard::{Lease, LockGuard};
 use crate::locks::held::Held;
 use crate::locks::node_data::curator_default_data;
-use crate::locks::queue::{LockQueue, OwnNode, confirm_owner};
+use crate::locks::queue::{LockQueue, OwnNode};
 use crate::plumbing::lock;
 use crate::plumbing::queue_wait::remove_own_duplicates;
 
@@ -143,7 +143,7 @@ impl InterProcessSemaphoreV2 {
             };
             // An error drops what was taken, which releases it in the background; a
             // timeout gives it back before returning.
-            let Some((mutex_node, _, _)) = hold(&attempt, deadline).await? else {
+            let Some((mutex_node, _)) = hold(&attempt, deadline).await? else {
                 give_back(taken).await;
                 return Ok(None);
             };
@@ -188,37 +188,29 @@ impl InterProcessSemaphoreV2 {
                 own.delete().await;
                 Ok(LeaseTurn::OursGone)
             }
-            Some(Ok(Some((watcher, states)))) => {
-                Ok(LeaseTurn::Held(Held::start(own, watcher, states, None)))
-            }
+            Some(Ok(Some(states))) => Ok(LeaseTurn::Held(Held::start(own, states, None))),
         }
     }
 
     /// Waits until our lease node is among at most `max_leases`; `None` if it is
-    /// gone. Returns the watch on our node and the states since it was confirmed.
+    /// gone (or left by a session the client has since left). Returns the states
+    /// since the count that let it in.
     async fn wait_for_room(
         &self,
         leases: &LockQueue,
         own: &OwnNode,
-    ) -> Result<
-        Option<(
-            zk_core::framework::Watcher,
-            zk_core::framework::ConnectionStates,
-        )>,
-    > {
+    ) -> Result<Option<zk_core::framework::ConnectionStates>> {
         let name = path::node_name(own.path());
         loop {
             let states = self.client.connection_states();
             let (mut children, _, changed) =
                 self.client.get_children(&leases.base).watched().await?;
-            if !children.iter().any(|c| c == name) {
+            if !children.iter().any(|c| c == name) || self.client.session_id() != own.owner() {
                 return Ok(None);
             }
             remove_own_duplicates(&self.client, &leases.base, &mut children, name).await?;
             if children.len() <= self.max_leases {
-                return Ok(confirm_owner(&self.client, own.path())
-                    .await?
-                    .map(|watcher| (watcher, states)));
+                return Ok(Some(states));
             }
             // A lease returned (or a session ended): count again.
             let _ = changed.await;

@@ -15,7 +15,7 @@ use zk_core::{Code, ConnectionStates, Error};
 use crate::leader::selector::Shared;
 use crate::leader::selector::listener::LeadershipContext;
 use crate::locks::driver::{Driver, MUTEX_NAME};
-use crate::locks::queue::{LockQueue, Turn, deleted};
+use crate::locks::queue::{LockQueue, Turn, confirm_owner, deleted};
 use crate::plumbing::{backoff, lock};
 
 /// Cancels the current round whenever the connection enters an error state
@@ -99,18 +99,26 @@ async fn contend_and_lead(
     let queue = LockQueue::new(client.clone(), &shared.path, Driver::Mutex(MUTEX_NAME))?;
     // Not raced with cancellation, and handed over to the round at once: the round
     // deletes the node when it ends.
-    let (_, node, token) = queue
-        .create(&Bytes::from(shared.id.clone()), None)
-        .await?
-        .disarm();
+    let own = queue.create(&Bytes::from(shared.id.clone()), None).await?;
+    let owner = own.owner();
+    let (_, node, token) = own.disarm();
     *lock(&shared.node) = Some(node.clone());
     let mut cancel = cancel_rx.clone();
     let turn = tokio::select! {
-        r = queue.wait_for_turn(&node) => r,
+        r = queue.wait_for_turn(&node, owner) => r,
         _ = cancel.wait_for(|c| *c) => return Ok(()),
         _ = closed.wait_for(|c| *c) => return Ok(()),
     };
-    let Turn::Holds { watcher, .. } = turn? else {
+    let Turn::Holds { .. } = turn? else {
+        return Err(Error::server(Code::NoNode, Some(node)));
+    };
+    // The watch that ends the leadership if the node is deleted.
+    let watcher = tokio::select! {
+        r = confirm_owner(client, &node) => r?,
+        _ = cancel.wait_for(|c| *c) => return Ok(()),
+        _ = closed.wait_for(|c| *c) => return Ok(()),
+    };
+    let Some(watcher) = watcher else {
         return Err(Error::server(Code::NoNode, Some(node)));
     };
     // A SUSPENDED or LOST that came before this round could be cancelled.
