@@ -14,7 +14,7 @@
 //! Past Curator: every acquire is cancellation-safe (a dropped or timed-out acquire
 //! leaves no node), a [`LockGuard`] says when it stops being safe
 //! ([`lost`](LockGuard::lost), [`is_held`](LockGuard::is_held)), carries a
-//! [`FencingToken`](crate::FencingToken), and gates writes on still holding
+//! [`FencingToken`], and gates writes on still holding
 //! ([`transaction`](LockGuard::transaction)); a waiter also watches its own node, so
 //! a node lost while waiting is replaced at once.
 
