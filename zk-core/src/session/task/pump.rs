@@ -67,6 +67,9 @@ impl SessionTask {
                         if let Some(end) = self.read_frames(&mut rbuf) {
                             return end;
                         }
+                        for path in std::mem::take(&mut self.dropped_on_reply) {
+                            self.unwatch(&path, Some(&mut wbuf));
+                        }
                     }
                     Err(e) => return ConnectionEnd::Lost(io(e)),
                 },
