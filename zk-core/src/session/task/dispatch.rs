@@ -311,6 +311,55 @@ impl SessionTask {
     }
 }
 
+impl SessionTask {
+    /// Handles a reply frame over the frame limit, of which only the header was
+    /// kept: the request it answers fails with [`Error::ReplyTooLarge`] (the watch
+    /// rule still applies, as the server did what the header says), and the rest of
+    /// the frame is discarded. A notification that large is dropped; anything else
+    /// (a reply out of order) drops the connection, as any broken stream does.
+    pub(super) fn handle_oversized(
+        &mut self,
+        len: usize,
+        head: Bytes,
+    ) -> Result<(), ConnectionEnd> {
+        let limit = self.config.max_frame_len;
+        let header = ReplyHeader::decode(&mut Reader::new(head))
+            .map_err(|e| ConnectionEnd::Lost(e.into()))?;
+        if header.xid == xid::NOTIFICATION {
+            warn!(
+                len,
+                limit, "a notification over the frame limit was dropped"
+            );
+            return Ok(());
+        }
+        let expected = self.in_flight.requests.front().map(|p| p.xid);
+        if expected != Some(header.xid) {
+            return Err(ConnectionEnd::Lost(Disconnect::Frame(
+                crate::proto::frame::FrameError::TooLarge { len, max: limit },
+            )));
+        }
+        let p = self
+            .in_flight
+            .answered_by(header.xid)
+            .map_err(ConnectionEnd::Lost)?;
+        if header.zxid > 0 {
+            self.shared.set_last_zxid(header.zxid);
+        }
+        warn!(op = ?p.op, len, limit, "a reply over the frame limit failed its request");
+        let dropped = p
+            .on_reply
+            .apply(Code::from_i32(header.err), &mut self.registry);
+        p.call.complete(Err(Error::ReplyTooLarge { len, limit }));
+        if let Some(path) = dropped {
+            self.dropped_on_reply.push(path);
+        }
+        if p.op == OpCode::CloseSession {
+            return Err(ConnectionEnd::Terminal(self.close_as));
+        }
+        Ok(())
+    }
+}
+
 /// The client's view of a server path: the chroot removed, or `None` when the path
 /// lies outside the chroot.
 fn client_path(chroot: Option<&str>, server_path: &str) -> Option<String> {
