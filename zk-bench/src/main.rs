@@ -16,12 +16,15 @@
 //! - [`client`](mod@client): one client process's phases.
 //! - [`server`], [`driver`], [`report`]: the `run` command.
 //! - [`cpu`]: CPU time of this process and of the server's.
+//! - [`locks`]: the lock benchmark (issue 11), `zk-bench locks` and
+//!   `zk-bench lock-client`, beside Curator's `InterProcessMutex`.
 
 mod args;
 mod client;
 mod cpu;
 mod driver;
 mod floor;
+mod locks;
 mod report;
 mod runner;
 mod server;
@@ -50,7 +53,24 @@ const USAGE: &str = "usage:
       /usr/share/java; --server-heap (like 256m or 1g) is its -Xms and -Xmx.
   zk-bench client --impl zk-core|zookeeper-client|floor --addr HOST:PORT --root PATH
                [--depth 1000] [--serial-ops 5000] [--pipelined-ops 20000] [--warmup 1.0]
-               [--runtime current|multi]";
+               [--runtime current|multi]
+  zk-bench locks [--impls zk-recipes,curator] [--rounds 3] [--cycles 2000] [--warmup 500]
+               [--handoffs 1000] [--handoff-warmup 100] [--hold-ms 2]
+               [--time-limit-secs 120] [--client-timeout-secs 300] [--java java]
+               [--curator-classpath CP] [--java-classes DIR] [--server-heap 1g]
+               [--markdown FILE]
+      Uncontended acquire+release and contended handoff latency of zk-recipes'
+      InterProcessMutex and Curator's (bench/java/CuratorLockBench.java, compiled
+      into --java-classes; --curator-classpath defaults to Debian's jars).
+  zk-bench lock-client --impl zk-recipes --addr HOST:PORT --path PATH
+               --mode uncontended|contended [--cycles 2000] [--warmup 500]
+               [--hold-ms 2] [--time-limit-secs 120]";
+
+/// Debian's jars that run Curator's recipes, quietly.
+const CURATOR_CLASSPATH: &str = "/usr/share/java/curator-recipes.jar:\
+/usr/share/java/curator-framework.jar:/usr/share/java/curator-client.jar:\
+/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/guava.jar:\
+/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-nop.jar";
 
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
@@ -58,6 +78,8 @@ fn main() -> ExitCode {
     let result = Args::parse(argv).and_then(|args| match cmd.as_deref() {
         Some("run") => run(args),
         Some("client") => client(args),
+        Some("locks") => lock_run(args),
+        Some("lock-client") => lock_client(args),
         _ => Err(USAGE.to_string()),
     });
     match result {
@@ -138,4 +160,70 @@ fn client(mut args: Args) -> Result<(), String> {
     };
     rt.block_on(async { tokio::spawn(run).await })
         .map_err(|e| format!("client task: {e}"))?
+}
+
+fn lock_run(mut args: Args) -> Result<(), String> {
+    let impls: String = args.get("impls", "zk-recipes,curator".to_string())?;
+    let java_classes: String = args.get("java-classes", String::new())?;
+    let markdown: String = args.get("markdown", String::new())?;
+    let plan = locks::driver::LockRunPlan {
+        impls: impls.split(',').map(str::to_string).collect(),
+        rounds: args.get("rounds", 3)?,
+        cycles: args.get("cycles", 2000)?,
+        warmup: args.get("warmup", 500)?,
+        handoffs: args.get("handoffs", 1000)?,
+        handoff_warmup: args.get("handoff-warmup", 100)?,
+        hold: Duration::from_millis(args.get("hold-ms", 2)?),
+        time_limit: Duration::from_secs(args.get("time-limit-secs", 120)?),
+        client_timeout: Duration::from_secs(args.get("client-timeout-secs", 300)?),
+        java: args.get("java", "java".to_string())?,
+        curator_classpath: args.get("curator-classpath", CURATOR_CLASSPATH.to_string())?,
+        java_classes: (!java_classes.is_empty()).then(|| java_classes.into()),
+        server: server::config(args.get("server-heap", HeapSize::from_mb(1024))?)?,
+    };
+    args.finish()?;
+    let rounds = locks::driver::run(&plan)?;
+    let text = format!(
+        "{} rounds (median of each round's percentile shown); uncontended: {} timed \
+         acquire+release cycles after {} untimed; contended: two processes, {} timed \
+         handoffs wanted after {} untimed acquisitions each, holding {} ms\n\n{}",
+        plan.rounds,
+        plan.cycles,
+        plan.warmup,
+        plan.handoffs,
+        plan.handoff_warmup,
+        plan.hold.as_millis(),
+        locks::report::markdown(&rounds, &plan.impls),
+    );
+    println!("{text}");
+    if !markdown.is_empty() {
+        std::fs::write(&markdown, &text).map_err(|e| format!("{markdown}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn lock_client(mut args: Args) -> Result<(), String> {
+    let which = args.require("impl")?;
+    if which != locks::client::NAME {
+        return Err(format!(
+            "unknown lock implementation {which:?} (the Java one is CuratorLockBench)"
+        ));
+    }
+    let plan = locks::client::LockPlan {
+        addr: args.require("addr")?,
+        path: args.require("path")?,
+        mode: args.require("mode")?.parse()?,
+        cycles: args.get("cycles", 2000)?,
+        warmup: args.get("warmup", 500)?,
+        hold: Duration::from_millis(args.get("hold-ms", 2)?),
+        time_limit: Duration::from_secs(args.get("time-limit-secs", 120)?),
+    };
+    args.finish()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    // As in `client`: the work runs as a spawned task.
+    rt.block_on(async { tokio::spawn(async move { locks::client::run(&plan).await }).await })
+        .map_err(|e| format!("lock client task: {e}"))?
 }

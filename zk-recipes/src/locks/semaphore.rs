@@ -141,15 +141,20 @@ impl InterProcessSemaphoreV2 {
                 fixed_sequence: None,
                 revocation: None,
             };
-            // Returning early drops what was taken, which releases it.
+            // An error drops what was taken, which releases it in the background; a
+            // timeout gives it back before returning.
             let Some((mutex_node, _, _)) = hold(&attempt, deadline).await? else {
+                give_back(taken).await;
                 return Ok(None);
             };
             let turn = self.lease_under_mutex(&leases, &data, deadline).await;
             mutex_node.delete().await;
             match turn? {
                 LeaseTurn::Held(held) => taken.push(LockGuard::new(held.into())),
-                LeaseTurn::TimedOut => return Ok(None),
+                LeaseTurn::TimedOut => {
+                    give_back(taken).await;
+                    return Ok(None);
+                }
                 LeaseTurn::OursGone => {
                     tracing::info!(path = %self.path, "our lease node went; taking a new one");
                 }
@@ -243,5 +248,15 @@ impl InterProcessSemaphoreV2 {
             )));
         }
         Ok(())
+    }
+}
+
+/// Returns leases taken by an acquire that did not get them all, waiting for their
+/// nodes to go (a delete that fails goes on in the background).
+async fn give_back(leases: Vec<Lease>) {
+    for lease in leases {
+        if let Err(e) = lease.release().await {
+            tracing::debug!(error = %e, "returning a lease of an acquire that timed out");
+        }
     }
 }
