@@ -93,11 +93,16 @@ async fn tree_node_and_curator_caches_leave_no_watch_once_closed() {
     let tree = TreeCache::builder(client.clone(), root).build();
     let mut events = tree.events();
     tree.start().await.unwrap();
-    loop {
+    // One NodeAdded per node (the root, 200 children, one grandchild), then
+    // Initialized: a bounded number of events.
+    let mut initialized = false;
+    for _ in 0..210 {
         if next(&mut events).await == TreeCacheEvent::Initialized {
+            initialized = true;
             break;
         }
     }
+    assert!(initialized, "the tree cache reports Initialized");
     assert!(local(&client).await.total() > baseline.0.total());
     tree.close().await;
     back_to(&client, addr, baseline, "after the tree cache").await;
