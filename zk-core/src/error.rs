@@ -111,6 +111,23 @@ pub enum Error {
         /// The frame limit.
         max: usize,
     },
+    /// A reply was larger than the client's frame limit: it was read past and
+    /// discarded, and this request failed; the connection and the session go on.
+    /// Trying again gets the same reply, so it is not retryable: raise the limit
+    /// (the client's max frame length, and the server's `jute.maxbuffer` if the
+    /// server refuses to send it) or ask for less (fewer children under one node).
+    #[error(
+        "a reply of {len} bytes exceeds the client's frame limit of {limit} bytes; raise the \
+         client's max frame length (SessionConfig::with_max_frame_len, \
+         ClientBuilder::max_frame_len) and, if the server refuses to send it, the server's \
+         jute.maxbuffer"
+    )]
+    ReplyTooLarge {
+        /// The reply's length as the server announced it.
+        len: usize,
+        /// The client's frame limit.
+        limit: usize,
+    },
     /// The connect string is malformed.
     #[error("invalid connect string: {0}")]
     InvalidConnectString(#[from] ConnectStringError),
@@ -145,7 +162,7 @@ impl Error {
             Error::ConnectionLoss(_) | Error::ConnectionTimeout(_) => Some(Code::ConnectionLoss),
             Error::SessionExpired => Some(Code::SessionExpired),
             Error::AuthFailed => Some(Code::AuthFailed),
-            Error::MalformedReply(_) => Some(Code::MarshallingError),
+            Error::MalformedReply(_) | Error::ReplyTooLarge { .. } => Some(Code::MarshallingError),
             Error::InvalidPath(_)
             | Error::DataTooLarge { .. }
             | Error::AclTooLarge { .. }
@@ -212,6 +229,15 @@ mod tests {
         }
         assert!(!Error::Closed.is_retryable());
         assert!(!Error::DataTooLarge { len: 2, max: 1 }.is_retryable());
+        let too_large = Error::ReplyTooLarge {
+            len: 2_000_000,
+            limit: 65_536,
+        };
+        assert!(!too_large.is_retryable());
+        let message = too_large.to_string();
+        for part in ["65536", "max frame length", "jute.maxbuffer"] {
+            assert!(message.contains(part), "{message} names {part}");
+        }
     }
 
     #[test]

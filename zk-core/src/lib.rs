@@ -66,4 +66,4 @@ pub use proto::{
 pub use session::{
     ConnectString, Session, SessionConfig, SessionEvent, SessionEvents, SessionState,
 };
-pub use watch::{OneshotWatch, PersistentWatch, WatchedEvent};
+pub use watch::{OneshotWatch, PersistentWatch, WatchCounts, WatchedEvent};

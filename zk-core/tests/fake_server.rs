@@ -38,8 +38,12 @@ const XID_PING: i32 = -2;
 /// How the fake answers the first real request on its first connection.
 #[derive(Debug, Clone, Copy)]
 enum Misbehaviour {
-    /// A length prefix far above the client's frame limit.
+    /// A length prefix far above the client's frame limit, on a reply header that
+    /// answers no request in flight: the stream cannot be trusted.
     OversizeLength,
+    /// A whole reply to the first request over the client's frame limit, with the
+    /// right xid; the connection then behaves.
+    OversizeReply,
     /// A length prefix below zero.
     NegativeLength,
     /// A whole frame too short to hold a reply header.
@@ -221,6 +225,14 @@ async fn serve(mut stream: TcpStream, script: Option<Misbehaviour>, seen: Arc<Mu
             match m {
                 Misbehaviour::OversizeLength => {
                     let _ = stream.write_all(&0x7fff_fff0_i32.to_be_bytes()).await;
+                    let _ = stream.write_all(&reply_header(xid + 1000, 10, 0)).await;
+                }
+                Misbehaviour::OversizeReply => {
+                    let mut r = reply_header(xid, 10, 0);
+                    r.resize(DEFAULT_MAX_FRAME_LEN + 1000, 7);
+                    write_frame(&mut stream, &r).await;
+                    script = None;
+                    continue;
                 }
                 Misbehaviour::NegativeLength => {
                     let _ = stream.write_all(&(-5_i32).to_be_bytes()).await;
@@ -359,6 +371,41 @@ async fn an_oversize_frame_length_drops_the_connection_with_a_frame_error_and_th
         )
     })
     .await;
+}
+
+/// A reply over the limit that answers the oldest request fails that request alone:
+/// it is read past, and the same connection answers the next request.
+#[tokio::test]
+async fn an_oversize_reply_fails_its_request_and_the_connection_stays() {
+    let fake = FakeServer::start(Misbehaviour::OversizeReply).await;
+    let (session, mut events) = fake.session();
+    assert!(matches!(
+        next_event(&mut events).await,
+        SessionEvent::SyncConnected
+    ));
+    let err = timeout(DEADLINE, session.exists("/victim"))
+        .await
+        .expect("the failing operation ends within the deadline")
+        .expect_err("the oversize reply fails the operation");
+    assert!(
+        matches!(err, Error::ReplyTooLarge { len, limit }
+            if len == DEFAULT_MAX_FRAME_LEN + 1000 && limit == DEFAULT_MAX_FRAME_LEN),
+        "got {err:?}"
+    );
+    let stat = timeout(DEADLINE, session.exists("/after"))
+        .await
+        .expect("answered within the deadline")
+        .expect("the same connection answers")
+        .expect("the fake says the node exists");
+    assert_eq!(stat.czxid, CZXID);
+    assert_eq!(fake.connects().len(), 1, "no reconnection");
+    assert!(
+        futures::FutureExt::now_or_never(events.next()).is_none(),
+        "no Disconnected event"
+    );
+    timeout(DEADLINE, session.close())
+        .await
+        .expect("close is bounded");
 }
 
 #[tokio::test]

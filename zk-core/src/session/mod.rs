@@ -21,7 +21,7 @@ pub mod connect_string;
 pub mod event;
 mod hosts;
 mod ops;
-mod packet;
+pub(crate) mod packet;
 mod shared;
 mod task;
 #[cfg(test)]

@@ -16,9 +16,10 @@ use crate::proto::{Code, Decode, Reader, Request};
 use crate::session::Session;
 use crate::session::call::{Reply, encode_request};
 use crate::session::packet::{Command, Packet};
+use crate::watch::WatchCounts;
 use crate::watch::on_reply::OnReply;
 use crate::watch::registry::{WatchKind, WatchRegistration, WatchSink};
-use crate::watch::{OneshotWatch, PersistentWatch};
+use crate::watch::{DropNotice, OneshotWatch, PersistentWatch};
 
 impl Session {
     /// Sends one request and waits for its reply.
@@ -188,7 +189,7 @@ impl Session {
     /// created, changed or deleted.
     pub async fn exists_watched(&self, path: &str) -> Result<(Option<Stat>, OneshotWatch)> {
         let server_path = self.server_path(path, false)?;
-        let (on_reply, watch) = oneshot_watch(WatchKind::Exists, path);
+        let (on_reply, watch) = self.oneshot_watch(WatchKind::Exists, path);
         let req = ExistsRequest {
             path: &server_path,
             watch: true,
@@ -212,7 +213,7 @@ impl Session {
     /// changes or the node is deleted.
     pub async fn get_data_watched(&self, path: &str) -> Result<(Bytes, Stat, OneshotWatch)> {
         let server_path = self.server_path(path, false)?;
-        let (on_reply, watch) = oneshot_watch(WatchKind::Data, path);
+        let (on_reply, watch) = self.oneshot_watch(WatchKind::Data, path);
         let req = GetDataRequest {
             path: &server_path,
             watch: true,
@@ -286,7 +287,7 @@ impl Session {
         path: &str,
     ) -> Result<(Vec<String>, Stat, OneshotWatch)> {
         let server_path = self.server_path(path, false)?;
-        let (on_reply, watch) = oneshot_watch(WatchKind::Child, path);
+        let (on_reply, watch) = self.oneshot_watch(WatchKind::Child, path);
         let req = GetChildren2Request {
             path: &server_path,
             watch: true,
@@ -344,7 +345,11 @@ impl Session {
             mode,
         };
         self.request(&req, path, OnReply::Register(reg)).await?;
-        Ok(PersistentWatch::new(rx, path.to_string()))
+        Ok(PersistentWatch::new(
+            rx,
+            path.to_string(),
+            DropNotice::new(&self.inner.tx),
+        ))
     }
 
     /// Removes this session's watches of `watcher_type` on `path`, on the server and
@@ -387,6 +392,16 @@ impl Session {
             .request(&WhoAmIRequest, "/", OnReply::Nothing)
             .await?
             .client_info)
+    }
+
+    /// How many paths this session's local watch tables hold, once every command
+    /// sent before this call (a dropped watch's notice included) has been handled.
+    /// A watch dropped before it fired is forgotten here, and its server watch
+    /// removed, unless another local watch on its path still needs it.
+    pub async fn watch_counts(&self) -> Result<WatchCounts> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::WatchCounts { reply })?;
+        rx.await.map_err(|_| self.ended_error())
     }
 
     /// Runs `ops` as one atomic transaction. On failure the error is
@@ -561,15 +576,20 @@ fn exists_result(r: Result<ExistsResponse>) -> Result<Option<Stat>> {
     }
 }
 
-fn oneshot_watch(kind: WatchKind, path: &str) -> (OnReply, OneshotWatch) {
-    let (tx, rx) = oneshot::channel();
-    let reg = WatchRegistration {
-        kind,
-        path: path.to_string(),
-        sink: WatchSink::Once(tx),
-    };
-    (
-        OnReply::Register(reg),
-        OneshotWatch::new(rx, path.to_string()),
-    )
+impl Session {
+    /// A one-shot watch of `kind` on `path` (client path): the rule that adds it when
+    /// the reply comes, and the caller's half.
+    fn oneshot_watch(&self, kind: WatchKind, path: &str) -> (OnReply, OneshotWatch) {
+        let (tx, rx) = oneshot::channel();
+        let reg = WatchRegistration {
+            kind,
+            path: path.to_string(),
+            sink: WatchSink::Once(tx),
+        };
+        let notice = DropNotice::new(&self.inner.tx);
+        (
+            OnReply::Register(reg),
+            OneshotWatch::new(rx, path.to_string(), notice),
+        )
+    }
 }

@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::proto::OpCode;
 use crate::session::call::Completer;
 use crate::watch::on_reply::OnReply;
+use crate::watch::registry::WatchCounts;
 
 /// One encoded request on its way to the socket.
 #[derive(Debug)]
@@ -47,6 +48,17 @@ pub(crate) enum Command {
         /// Told when the session has ended.
         reply: oneshot::Sender<()>,
     },
+    /// A watch's receiver on `path` (client path) was dropped: forget it, and remove
+    /// the server's watch if no local watch needs it any more.
+    Unwatch {
+        /// The watched path.
+        path: String,
+    },
+    /// Report how many paths the watch table holds.
+    WatchCounts {
+        /// Hears the counts.
+        reply: oneshot::Sender<WatchCounts>,
+    },
     /// Tests only: make the task panic, as a bug in it would.
     #[cfg(test)]
     Crash,
@@ -63,6 +75,7 @@ impl Command {
             Command::Close { reply } | Command::Abandon { reply } => {
                 let _ = reply.send(());
             }
+            Command::Unwatch { .. } | Command::WatchCounts { .. } => {}
             #[cfg(test)]
             Command::Crash => {}
         }

@@ -13,4 +13,6 @@ pub(crate) mod set_watches;
 mod stream;
 
 pub use event::WatchedEvent;
+pub use registry::WatchCounts;
+pub(crate) use stream::DropNotice;
 pub use stream::{OneshotWatch, PersistentWatch};

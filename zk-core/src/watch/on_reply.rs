@@ -30,18 +30,24 @@ pub(crate) enum OnReply {
 }
 
 impl OnReply {
-    /// Applies the rule to `registry` for a reply with result `code`.
-    pub(crate) fn apply(self, code: Code, registry: &mut WatchRegistry) {
+    /// Applies the rule to `registry` for a reply with result `code`. Returns the
+    /// path of a watch it added whose receiver is already gone (its caller gave up
+    /// while the request was in flight): the server set that watch, and nobody
+    /// wants it.
+    pub(crate) fn apply(self, code: Code, registry: &mut WatchRegistry) -> Option<String> {
         match self {
-            OnReply::Nothing => {}
+            OnReply::Nothing => None,
             OnReply::Register(reg) => {
-                if code == Code::Ok {
-                    registry.register(reg, true);
-                } else if code == Code::NoNode && reg.kind == WatchKind::Exists {
-                    // exists on a missing node still sets a watch: it fires when
-                    // the node is created.
-                    registry.register(reg, false);
+                // exists on a missing node still sets a watch: it fires when the
+                // node is created.
+                let set =
+                    code == Code::Ok || (code == Code::NoNode && reg.kind == WatchKind::Exists);
+                if !set {
+                    return None;
                 }
+                let dropped = reg.sink.is_closed().then(|| reg.path.clone());
+                registry.register(reg, code == Code::Ok);
+                dropped
             }
             OnReply::RemoveLocal {
                 path,
@@ -52,6 +58,7 @@ impl OnReply {
                 if code == Code::Ok {
                     registry.remove(&path, data, child, persistent);
                 }
+                None
             }
         }
     }

@@ -5,12 +5,18 @@
 //! server-side watch. Persistent and recursive watches are kept per path as stream
 //! sinks. The table decides who gets a notification, lists what to re-register after
 //! a reconnect, and ends every watch when the session ends.
+//!
+//! A watch whose receiver was dropped stays in the table until the session task
+//! hears of the drop ([`WatchRegistry::forget_dropped`]); the task then removes the
+//! server's watch too, once no local watch on that path needs it. The server keeps
+//! one watch per path and session in each of its two tables (data and child), so
+//! that is the unit the table answers for: see [`ServerTables`].
 
 use std::collections::HashMap;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::proto::{EventType, KeeperState};
+use crate::proto::{EventType, KeeperState, WatcherType};
 use crate::watch::WatchedEvent;
 
 /// Which one-shot table a registration goes to, decided by the operation that set it.
@@ -28,6 +34,100 @@ pub(crate) enum WatchKind {
     PersistentRecursive,
 }
 
+impl WatchKind {
+    /// The server tables a watch of this kind lives in: exists watches are data
+    /// watches on the server; persistent and recursive watches are in both tables
+    /// on 3.6 to 3.8 servers (DataTree.addWatch; 3.9 keeps a recursive one in the
+    /// data table only, where a removal of its child half finds nothing, which is
+    /// harmless).
+    pub(crate) fn server_tables(self) -> ServerTables {
+        match self {
+            WatchKind::Data | WatchKind::Exists => ServerTables::DATA,
+            WatchKind::Child => ServerTables::CHILD,
+            WatchKind::Persistent | WatchKind::PersistentRecursive => ServerTables::BOTH,
+        }
+    }
+}
+
+/// Which of the server's two watch tables hold (or need) a session's watch on one
+/// path: the data table (data, exist, persistent and recursive watches) and the
+/// child table (child, persistent and, before 3.9, recursive watches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct ServerTables {
+    /// The server's data table.
+    pub data: bool,
+    /// The server's child table.
+    pub child: bool,
+}
+
+impl ServerTables {
+    /// Neither table.
+    pub(crate) const NONE: ServerTables = ServerTables {
+        data: false,
+        child: false,
+    };
+    /// The data table only.
+    pub(crate) const DATA: ServerTables = ServerTables {
+        data: true,
+        child: false,
+    };
+    /// The child table only.
+    pub(crate) const CHILD: ServerTables = ServerTables {
+        data: false,
+        child: true,
+    };
+    /// Both tables.
+    pub(crate) const BOTH: ServerTables = ServerTables {
+        data: true,
+        child: true,
+    };
+
+    /// The tables in `self` and not in `other`.
+    pub(crate) fn without(self, other: ServerTables) -> ServerTables {
+        ServerTables {
+            data: self.data && !other.data,
+            child: self.child && !other.child,
+        }
+    }
+
+    /// The removeWatches type that removes exactly these tables' watches on a
+    /// ZooKeeper 3.6+ server, if any: Data (2), Children (1), or Any (3) for both.
+    /// Any is also how a persistent watch goes: a 3.6 to 3.8 server knows no
+    /// narrower type for it (DataTree.removeWatch).
+    pub(crate) fn removal_type(self) -> Option<WatcherType> {
+        match (self.data, self.child) {
+            (true, true) => Some(WatcherType::Any),
+            (true, false) => Some(WatcherType::Data),
+            (false, true) => Some(WatcherType::Children),
+            (false, false) => None,
+        }
+    }
+}
+
+/// How many paths each of a session's local watch tables holds, as
+/// [`Session::watch_counts`](crate::Session::watch_counts) reports them. Dropped
+/// watches the session task has not yet heard of are still counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WatchCounts {
+    /// Paths with a data watch (getData, or exists on a node that exists).
+    pub data: usize,
+    /// Paths with an exist watch (exists on a node that does not exist).
+    pub exist: usize,
+    /// Paths with a child watch.
+    pub child: usize,
+    /// Paths with a persistent watch.
+    pub persistent: usize,
+    /// Paths with a persistent recursive watch.
+    pub recursive: usize,
+}
+
+impl WatchCounts {
+    /// Every path of every table, added up (a path watched two ways counts twice).
+    pub fn total(&self) -> usize {
+        self.data + self.exist + self.child + self.persistent + self.recursive
+    }
+}
+
 /// Where a watch's events go.
 #[derive(Debug)]
 pub(crate) enum WatchSink {
@@ -35,6 +135,16 @@ pub(crate) enum WatchSink {
     Once(oneshot::Sender<WatchedEvent>),
     /// A persistent watch: events until removed or the session ends.
     Stream(mpsc::UnboundedSender<WatchedEvent>),
+}
+
+impl WatchSink {
+    /// Whether the receiver is gone.
+    pub(crate) fn is_closed(&self) -> bool {
+        match self {
+            WatchSink::Once(tx) => tx.is_closed(),
+            WatchSink::Stream(tx) => tx.is_closed(),
+        }
+    }
 }
 
 /// A watch to add once its operation's reply says the server set it.
@@ -144,13 +254,13 @@ impl WatchRegistry {
             EventType::NodeChildrenChanged => fire(&mut self.child),
             _ => {}
         }
-        send_streams(&mut self.persistent, path, &event);
+        send_streams(&self.persistent, path, &event);
         // Recursive watches see every event below them except child changes,
         // which the server does not send for them.
         if event_type != EventType::NodeChildrenChanged {
             let mut at = Some(path);
             while let Some(p) = at {
-                send_streams(&mut self.recursive, p, &event);
+                send_streams(&self.recursive, p, &event);
                 at = crate::proto::path::parent(p);
             }
         }
@@ -201,6 +311,52 @@ impl WatchRegistry {
         }
     }
 
+    /// Which server tables this session's local watches on `path` occupy, dropped
+    /// ones the task has not yet forgotten included.
+    pub(crate) fn server_tables(&self, path: &str) -> ServerTables {
+        ServerTables {
+            data: self.data.contains_key(path)
+                || self.exist.contains_key(path)
+                || self.persistent.contains_key(path)
+                || self.recursive.contains_key(path),
+            child: self.child.contains_key(path)
+                || self.persistent.contains_key(path)
+                || self.recursive.contains_key(path),
+        }
+    }
+
+    /// Forgets the watches on `path` whose receiver was dropped, and returns the
+    /// server tables that held a watch for `path` before and hold none now: the
+    /// server's watches there are no longer needed by any local watch.
+    pub(crate) fn forget_dropped(&mut self, path: &str) -> ServerTables {
+        fn prune<T>(table: &mut HashMap<String, Vec<T>>, path: &str, closed: impl Fn(&T) -> bool) {
+            if let Some(sinks) = table.get_mut(path) {
+                sinks.retain(|s| !closed(s));
+                if sinks.is_empty() {
+                    table.remove(path);
+                }
+            }
+        }
+        let before = self.server_tables(path);
+        prune(&mut self.data, path, OnceSender::is_closed);
+        prune(&mut self.exist, path, OnceSender::is_closed);
+        prune(&mut self.child, path, OnceSender::is_closed);
+        prune(&mut self.persistent, path, mpsc::UnboundedSender::is_closed);
+        prune(&mut self.recursive, path, mpsc::UnboundedSender::is_closed);
+        before.without(self.server_tables(path))
+    }
+
+    /// How many paths each table holds.
+    pub(crate) fn counts(&self) -> WatchCounts {
+        WatchCounts {
+            data: self.data.len(),
+            exist: self.exist.len(),
+            child: self.child.len(),
+            persistent: self.persistent.len(),
+            recursive: self.recursive.len(),
+        }
+    }
+
     /// The watches still wanted, for re-registration after a reconnect. Watches
     /// whose receiver was dropped are forgotten here rather than re-registered.
     pub(crate) fn live_paths(&mut self) -> WatchPaths {
@@ -246,12 +402,12 @@ impl WatchRegistry {
     }
 }
 
-fn send_streams(table: &mut HashMap<String, Streams>, path: &str, event: &WatchedEvent) {
-    if let Some(sinks) = table.get_mut(path) {
-        sinks.retain(|tx| tx.send(event.clone()).is_ok());
-        if sinks.is_empty() {
-            table.remove(path);
-        }
+/// Sends `event` to every stream on `path`. A stream whose receiver is gone stays
+/// until the task forgets it ([`WatchRegistry::forget_dropped`]), which also removes
+/// its watch on the server; dropping it here would leave that watch behind.
+fn send_streams(table: &HashMap<String, Streams>, path: &str, event: &WatchedEvent) {
+    for tx in table.get(path).into_iter().flatten() {
+        let _ = tx.send(event.clone());
     }
 }
 
@@ -388,5 +544,76 @@ mod tests {
         assert_eq!(reg.data.get("/a").map(Vec::len), Some(1));
         reg.dispatch(EventType::NodeDataChanged, KeeperState::SyncConnected, "/a");
         assert!(live.blocking_recv().is_ok(), "the live watch still fires");
+    }
+
+    #[test]
+    fn the_last_dropped_watch_on_a_path_frees_its_server_table() {
+        let mut reg = WatchRegistry::default();
+        let a = once(&mut reg, WatchKind::Data, "/x", true);
+        let b = once(&mut reg, WatchKind::Data, "/x", true);
+        drop(a);
+        assert_eq!(
+            reg.forget_dropped("/x"),
+            ServerTables::NONE,
+            "b still needs it"
+        );
+        assert_eq!(reg.counts().data, 1);
+        drop(b);
+        assert_eq!(reg.forget_dropped("/x"), ServerTables::DATA);
+        assert_eq!(reg.counts(), WatchCounts::default());
+        assert_eq!(
+            reg.forget_dropped("/x"),
+            ServerTables::NONE,
+            "a second notice of the same drop removes nothing"
+        );
+    }
+
+    #[test]
+    fn exist_watches_are_data_watches_on_the_server() {
+        let mut reg = WatchRegistry::default();
+        drop(once(&mut reg, WatchKind::Exists, "/missing", false));
+        assert_eq!(reg.counts().exist, 1);
+        let freed = reg.forget_dropped("/missing");
+        assert_eq!(freed.removal_type(), Some(WatcherType::Data));
+    }
+
+    #[test]
+    fn a_dropped_watch_keeps_a_table_another_kind_still_needs() {
+        let mut reg = WatchRegistry::default();
+        let _child = once(&mut reg, WatchKind::Child, "/p", true);
+        drop(stream(&mut reg, WatchKind::Persistent, "/p"));
+        // The persistent watch held both tables; the child watch keeps one.
+        let freed = reg.forget_dropped("/p");
+        assert_eq!(freed.removal_type(), Some(WatcherType::Data));
+        let _data = once(&mut reg, WatchKind::Data, "/q", true);
+        drop(stream(&mut reg, WatchKind::PersistentRecursive, "/q"));
+        assert_eq!(reg.forget_dropped("/q"), ServerTables::CHILD);
+        drop(stream(&mut reg, WatchKind::Persistent, "/r"));
+        assert_eq!(
+            reg.forget_dropped("/r").removal_type(),
+            Some(WatcherType::Any)
+        );
+    }
+
+    #[test]
+    fn a_dropped_stream_stays_until_it_is_forgotten() {
+        let mut reg = WatchRegistry::default();
+        drop(stream(&mut reg, WatchKind::PersistentRecursive, "/a"));
+        reg.dispatch(EventType::NodeCreated, KeeperState::SyncConnected, "/a/b");
+        assert_eq!(reg.counts().recursive, 1, "an event does not forget it");
+        assert_eq!(reg.forget_dropped("/a"), ServerTables::BOTH);
+    }
+
+    #[test]
+    fn a_fired_watch_leaves_nothing_to_remove() {
+        let mut reg = WatchRegistry::default();
+        let rx = once(&mut reg, WatchKind::Child, "/c", true);
+        reg.dispatch(
+            EventType::NodeChildrenChanged,
+            KeeperState::SyncConnected,
+            "/c",
+        );
+        drop(rx);
+        assert_eq!(reg.forget_dropped("/c"), ServerTables::NONE);
     }
 }

@@ -6,15 +6,16 @@
 //! flight wait in a FIFO queue and a reply must answer the oldest one; anything
 //! else means the stream is broken and the connection is dropped.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::{ConnectionEnd, SessionTask, Terminal};
 use crate::error::{Disconnect, Error};
 use crate::proto::opcode::xid;
+use crate::proto::ops::RemoveWatchesRequest;
 use crate::proto::path;
 use crate::proto::{
     AuthPacket, Code, Decode, OpCode, Reader, ReplyHeader, WatcherEvent, write_frame,
@@ -22,6 +23,7 @@ use crate::proto::{
 use crate::session::call::{Completer, Reply, encode_request};
 use crate::session::packet::{Command, Packet};
 use crate::watch::on_reply::OnReply;
+use crate::watch::registry::ServerTables;
 
 /// A request written to the socket and waiting for its reply.
 struct Pending {
@@ -49,6 +51,10 @@ pub(super) struct InFlight {
     /// The next request's xid: from 1 up to `i32::MAX`, then 1 again (the
     /// negative xids are reserved for pings, auth, SetWatches and notifications).
     next_xid: i32,
+    /// Per client path, how many requests in flight set a watch there, by server
+    /// table (data, child): a removeWatches sent behind one of them would remove the
+    /// watch it sets.
+    registering: HashMap<String, [u32; 2]>,
 }
 
 impl InFlight {
@@ -58,6 +64,35 @@ impl InFlight {
             requests: VecDeque::new(),
             auth_waiters: VecDeque::new(),
             next_xid: 1,
+            registering: HashMap::new(),
+        }
+    }
+
+    /// Counts (`up`) or uncounts a request in flight that sets a watch.
+    fn note_registering(&mut self, on_reply: &OnReply, up: bool) {
+        let OnReply::Register(reg) = on_reply else {
+            return;
+        };
+        let tables = reg.kind.server_tables();
+        let counts = self.registering.entry(reg.path.clone()).or_default();
+        for (n, hit) in counts.iter_mut().zip([tables.data, tables.child]) {
+            if hit {
+                *n = if up { *n + 1 } else { n.saturating_sub(1) };
+            }
+        }
+        if *counts == [0, 0] {
+            self.registering.remove(&reg.path);
+        }
+    }
+
+    /// The server tables a request in flight sets a watch in for `path`.
+    pub(super) fn registering(&self, path: &str) -> ServerTables {
+        match self.registering.get(path) {
+            Some([data, child]) => ServerTables {
+                data: *data > 0,
+                child: *child > 0,
+            },
+            None => ServerTables::NONE,
         }
     }
 
@@ -70,6 +105,7 @@ impl InFlight {
             self.next_xid + 1
         };
         packet.call.write_with_xid(wbuf, xid);
+        self.note_registering(&packet.on_reply, true);
         self.requests.push_back(Pending {
             xid,
             op: packet.op,
@@ -103,6 +139,7 @@ impl InFlight {
         if expected == Some(got)
             && let Some(p) = self.requests.pop_front()
         {
+            self.note_registering(&p.on_reply, false);
             return Ok(p);
         }
         Err(Disconnect::UnexpectedXid { expected, got })
@@ -114,6 +151,7 @@ impl InFlight {
         for p in self.requests.drain(..) {
             p.call.complete(Err(err.clone()));
         }
+        self.registering.clear();
         for w in self.auth_waiters.drain(..).flatten() {
             let _ = w.send(Err(err.clone()));
         }
@@ -141,6 +179,10 @@ impl SessionTask {
                 self.auth.push((scheme, auth));
             }
             Command::Close { reply } => self.start_close(Some(reply), wbuf),
+            Command::Unwatch { path } => self.unwatch(&path, Some(wbuf)),
+            Command::WatchCounts { reply } => {
+                let _ = reply.send(self.registry.counts());
+            }
             Command::Abandon { reply } => {
                 self.close_as = Terminal::Expired;
                 self.start_close(Some(reply), wbuf);
@@ -149,6 +191,43 @@ impl SessionTask {
             Command::Crash => panic!("a test asked the session task to panic"),
         }
         None
+    }
+
+    /// A watch on `path` was dropped: forgets every dropped watch there and, when
+    /// connected (`wbuf`), sends removeWatches for the server tables no local watch
+    /// needs any more. A table a request in flight sets a watch in is left alone:
+    /// the removal would reach the server after that request and remove the watch
+    /// it sets. While disconnected nothing is sent: the next SetWatches leaves the
+    /// forgotten watches out.
+    pub(super) fn unwatch(&mut self, path: &str, wbuf: Option<&mut BytesMut>) {
+        let freed = self.registry.forget_dropped(path);
+        let gone = freed.without(self.in_flight.registering(path));
+        let (Some(wbuf), Some(watcher_type)) = (wbuf, gone.removal_type()) else {
+            return;
+        };
+        let server_path = match self.config.connect_string.chroot.as_deref() {
+            None => path.to_string(),
+            Some(c) => path::prepend_chroot(c, path),
+        };
+        debug!(
+            path,
+            ?watcher_type,
+            "removing a watch no local watcher needs"
+        );
+        // The answer (Ok, or NoWatcher if the watch fired meanwhile) is not awaited.
+        let req = RemoveWatchesRequest {
+            path: &server_path,
+            watcher_type,
+        };
+        let (call, _reply) = encode_request(OpCode::RemoveWatches, &req);
+        self.in_flight.send(
+            Packet {
+                call,
+                op: OpCode::RemoveWatches,
+                on_reply: OnReply::Nothing,
+            },
+            wbuf,
+        );
     }
 
     /// Sends closeSession; the session ends when its reply arrives or the close
@@ -214,17 +293,70 @@ impl SessionTask {
                     self.shared.set_last_zxid(header.zxid);
                 }
                 let code = Code::from_i32(header.err);
-                p.on_reply.apply(code, &mut self.registry);
+                let dropped = p.on_reply.apply(code, &mut self.registry);
                 p.call.complete(Ok(Reply {
                     code,
                     body: r.into_rest(),
                 }));
+                if let Some(path) = dropped {
+                    // Removed once the pump has a write buffer at hand.
+                    self.dropped_on_reply.push(path);
+                }
                 if p.op == OpCode::CloseSession {
                     return Err(ConnectionEnd::Terminal(self.close_as));
                 }
                 Ok(())
             }
         }
+    }
+}
+
+impl SessionTask {
+    /// Handles a reply frame over the frame limit, of which only the header was
+    /// kept: the request it answers fails with [`Error::ReplyTooLarge`] (the watch
+    /// rule still applies, as the server did what the header says), and the rest of
+    /// the frame is discarded. A notification that large is dropped; anything else
+    /// (a reply out of order) drops the connection, as any broken stream does.
+    pub(super) fn handle_oversized(
+        &mut self,
+        len: usize,
+        head: Bytes,
+    ) -> Result<(), ConnectionEnd> {
+        let limit = self.config.max_frame_len;
+        let header = ReplyHeader::decode(&mut Reader::new(head))
+            .map_err(|e| ConnectionEnd::Lost(e.into()))?;
+        if header.xid == xid::NOTIFICATION {
+            warn!(
+                len,
+                limit, "a notification over the frame limit was dropped"
+            );
+            return Ok(());
+        }
+        let expected = self.in_flight.requests.front().map(|p| p.xid);
+        if expected != Some(header.xid) {
+            return Err(ConnectionEnd::Lost(Disconnect::Frame(
+                crate::proto::frame::FrameError::TooLarge { len, max: limit },
+            )));
+        }
+        let p = self
+            .in_flight
+            .answered_by(header.xid)
+            .map_err(ConnectionEnd::Lost)?;
+        if header.zxid > 0 {
+            self.shared.set_last_zxid(header.zxid);
+        }
+        warn!(op = ?p.op, len, limit, "a reply over the frame limit failed its request");
+        let dropped = p
+            .on_reply
+            .apply(Code::from_i32(header.err), &mut self.registry);
+        p.call.complete(Err(Error::ReplyTooLarge { len, limit }));
+        if let Some(path) = dropped {
+            self.dropped_on_reply.push(path);
+        }
+        if p.op == OpCode::CloseSession {
+            return Err(ConnectionEnd::Terminal(self.close_as));
+        }
+        Ok(())
     }
 }
 

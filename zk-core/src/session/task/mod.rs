@@ -77,6 +77,9 @@ pub(crate) struct SessionTask {
     registry: WatchRegistry,
     /// Every credential added, re-sent on each new connection.
     auth: Vec<(String, Bytes)>,
+    /// Watches whose receiver was gone when their reply added them, to remove from
+    /// the server (see `dispatch.rs` `unwatch`).
+    dropped_on_reply: Vec<String>,
     /// Commands received while no connection was up, sent once one is.
     queued: VecDeque<Command>,
     /// What was written on the connection and awaits an answer.
@@ -119,6 +122,7 @@ impl SessionTask {
             rx,
             registry: WatchRegistry::default(),
             queued: VecDeque::new(),
+            dropped_on_reply: Vec::new(),
             in_flight: InFlight::new(),
             seen_rw_server,
             session_id,
@@ -227,6 +231,15 @@ impl SessionTask {
             Some(Command::Abandon { reply }) => {
                 self.closing.get_or_insert_with(Vec::new).push(reply);
                 Some(Terminal::Expired)
+            }
+            // Handled at once: no server to tell, and the answer is local.
+            Some(Command::Unwatch { path }) => {
+                self.unwatch(&path, None);
+                None
+            }
+            Some(Command::WatchCounts { reply }) => {
+                let _ = reply.send(self.registry.counts());
+                None
             }
             Some(cmd) => {
                 self.queued.push_back(cmd);

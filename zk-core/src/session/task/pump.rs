@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -16,9 +16,10 @@ use tracing::debug;
 
 use super::{ConnectionEnd, SessionTask, io};
 use crate::error::Disconnect;
+use crate::proto::frame::{Split, Splitter};
 use crate::proto::opcode::xid;
 use crate::proto::ops::PingRequest;
-use crate::proto::{frame, write_request};
+use crate::proto::{ReplyHeader, write_request};
 use crate::session::packet::Command;
 
 /// A ping is sent at least this often, whatever the timeout.
@@ -31,6 +32,7 @@ impl SessionTask {
     pub(super) async fn serve(&mut self, stream: TcpStream) -> ConnectionEnd {
         let (mut rd, mut wr) = stream.into_split();
         let mut rbuf = BytesMut::with_capacity(64 * 1024);
+        let mut frames = Splitter::new(self.config.max_frame_len, ReplyHeader::ENCODED_LEN);
         let mut wbuf = BytesMut::with_capacity(64 * 1024);
         let read_timeout = self.requested_timeout() * 2 / 3;
         let ping_interval = (read_timeout / 2).min(MAX_PING_INTERVAL);
@@ -64,8 +66,11 @@ impl SessionTask {
                     Ok(0) => return ConnectionEnd::Lost(Disconnect::Eof),
                     Ok(_) => {
                         last_recv = Instant::now();
-                        if let Some(end) = self.read_frames(&mut rbuf) {
+                        if let Some(end) = self.read_frames(&mut frames, &mut rbuf) {
                             return end;
+                        }
+                        for path in std::mem::take(&mut self.dropped_on_reply) {
+                            self.unwatch(&path, Some(&mut wbuf));
                         }
                     }
                     Err(e) => return ConnectionEnd::Lost(io(e)),
@@ -124,17 +129,17 @@ impl SessionTask {
         }
     }
 
-    /// Handles every whole frame in `rbuf`.
-    fn read_frames(&mut self, rbuf: &mut BytesMut) -> Option<ConnectionEnd> {
+    /// Handles every whole frame in `rbuf`. A frame over the limit fails the one
+    /// request it answers and is discarded as its bytes arrive; the connection stays.
+    fn read_frames(&mut self, frames: &mut Splitter, rbuf: &mut BytesMut) -> Option<ConnectionEnd> {
         loop {
-            let len = match frame::check(rbuf, self.config.max_frame_len) {
-                Ok(Some(len)) => len,
+            let handled = match frames.next(rbuf) {
+                Ok(Some(Split::Frame(body))) => self.handle_frame(body),
+                Ok(Some(Split::TooLarge { len, head })) => self.handle_oversized(len, head),
                 Ok(None) => return None,
                 Err(e) => return Some(ConnectionEnd::Lost(Disconnect::Frame(e))),
             };
-            rbuf.advance(frame::LENGTH_PREFIX);
-            let body = rbuf.split_to(len).freeze();
-            if let Err(end) = self.handle_frame(body) {
+            if let Err(end) = handled {
                 return Some(end);
             }
         }
