@@ -4,7 +4,7 @@
 //! allocating; a length above the limit (ZooKeeper's `jute.maxbuffer`) or below zero
 //! is refused before anything is read into memory for it.
 //!
-//! [`Splitter`] cuts frames off a read buffer and passes over a frame above the
+//! `Splitter` cuts frames off a read buffer and passes over a frame above the
 //! limit without holding it: its first bytes (a reply's header) are kept, the rest
 //! is discarded as it arrives, so the one request it answers can fail alone.
 //!
