@@ -38,22 +38,26 @@ where
         .map(move |read| {
             let client = client.clone();
             async move {
-                let result = if read.watch {
-                    client
-                        .get_data(&read.path)
-                        .watched()
-                        .await
-                        .map(|(data, stat, watcher)| (data, stat, Some(watcher)))
-                } else {
-                    client
-                        .get_data(&read.path)
-                        .await
-                        .map(|(data, stat)| (data, stat, None))
-                };
+                let result = read_data(&client, &read.path, read.watch).await;
                 (read.path, result)
             }
         })
         .buffered(window.max(1))
+}
+
+/// One node's data and stat, with a data watch if `watch`.
+async fn read_data(
+    client: &Client,
+    path: &str,
+    watch: bool,
+) -> zk_core::Result<(Bytes, Stat, Option<Watcher>)> {
+    if watch {
+        let (data, stat, watcher) = client.get_data(path).watched().await?;
+        Ok((data, stat, Some(watcher)))
+    } else {
+        let (data, stat) = client.get_data(path).await?;
+        Ok((data, stat, None))
+    }
 }
 
 /// One node of a tree to read: its data (with a data watch if `data_watch`) and,
@@ -92,20 +96,7 @@ where
         .map(move |read| {
             let client = client.clone();
             async move {
-                let data = async {
-                    if read.data_watch {
-                        client
-                            .get_data(&read.path)
-                            .watched()
-                            .await
-                            .map(|(data, stat, watcher)| (data, stat, Some(watcher)))
-                    } else {
-                        client
-                            .get_data(&read.path)
-                            .await
-                            .map(|(data, stat)| (data, stat, None))
-                    }
-                };
+                let data = read_data(&client, &read.path, read.data_watch);
                 let children = async {
                     match read.children {
                         None => None,
