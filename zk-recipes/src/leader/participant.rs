@@ -4,7 +4,7 @@ use zk_core::path;
 use zk_core::{Client, Code};
 
 use crate::leader::error::Result;
-use crate::plumbing::queue_order::sort_children;
+use crate::plumbing::queue_order::{queue_children, sort_children};
 
 /// One participant in an election, as read from ZooKeeper.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -22,11 +22,7 @@ pub(crate) async fn sorted_children(
     base: &str,
     lock_name: &str,
 ) -> Result<Vec<String>, zk_core::Error> {
-    let mut children = match client.get_children(base).await {
-        Ok(c) => c,
-        Err(e) if e.code() == Some(Code::NoNode) => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
+    let mut children = queue_children(client, base).await?;
     sort_children(&mut children, lock_name);
     Ok(children)
 }

@@ -20,7 +20,7 @@ use zk_core::{Client, Code, CreateMode, Error, EventType};
 
 use crate::locks::driver::Driver;
 use crate::plumbing::FencingToken;
-use crate::plumbing::queue_order::{Position, sequence_number};
+use crate::plumbing::queue_order::{Position, queue_children, sequence_number};
 use crate::plumbing::queue_wait::{QueueWatch, remove_own_duplicates, watch_queue};
 
 /// A lock's queue: the lock's path and the driver that decides who holds.
@@ -111,11 +111,7 @@ impl LockQueue {
 
     /// The children of the lock's path in queue order; none if it does not exist.
     pub(crate) async fn sorted_children(&self) -> Result<Vec<String>, Error> {
-        let mut children = match self.client.get_children(&self.base).await {
-            Ok(c) => c,
-            Err(e) if e.code() == Some(Code::NoNode) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
+        let mut children = queue_children(&self.client, &self.base).await?;
         self.driver.sort(&mut children);
         Ok(children)
     }

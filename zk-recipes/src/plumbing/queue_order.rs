@@ -8,6 +8,8 @@
 //! server writes sequence numbers as ten zero-padded digits, which makes the string
 //! order the numeric order.
 
+use zk_core::{Client, Code};
+
 /// Where a participant's node stands in the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Position {
@@ -50,6 +52,19 @@ pub(crate) fn sequence_number(name: &str, lock_name: &str) -> Option<i64> {
         return None;
     }
     key.parse().ok()
+}
+
+/// The children of `base` (an election or lock path), unsorted; none if `base`
+/// does not exist.
+pub(crate) async fn queue_children(
+    client: &Client,
+    base: &str,
+) -> Result<Vec<String>, zk_core::Error> {
+    match client.get_children(base).await {
+        Ok(c) => Ok(c),
+        Err(e) if e.code() == Some(Code::NoNode) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
