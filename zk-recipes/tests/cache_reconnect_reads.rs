@@ -13,7 +13,6 @@ use futures::StreamExt;
 use support::*;
 use zk_core::Client;
 use zk_recipes::cache::{PathChildrenCache, PathChildrenCacheEvent as Ev, StartMode};
-use zk_testing::four_letter_word;
 
 const CHILDREN: usize = 10_000;
 
@@ -30,21 +29,6 @@ async fn create_children(client: &Client, base: &str, n: usize) {
         .collect()
         .await;
     assert!(created.iter().all(Result::is_ok), "every child is created");
-}
-
-/// The requests the server received on the connection of session `id`, from `cons`.
-async fn requests_received(server: &RunningServer, id: i64) -> u64 {
-    let cons = four_letter_word(server.addr(), "cons").await.expect("cons");
-    let sid = format!("sid=0x{id:x},");
-    let line = cons
-        .lines()
-        .find(|l| l.contains(&sid))
-        .unwrap_or_else(|| panic!("no connection of session {id:#x} in:\n{cons}"));
-    let recved = line
-        .split([',', '('])
-        .find_map(|f| f.strip_prefix("recved="))
-        .unwrap_or_else(|| panic!("no recved= in {line}"));
-    recved.parse().expect("a count")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

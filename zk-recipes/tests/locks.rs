@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use support::{
     DEADLINE, SESSION_TIMEOUT, base, connect, connect_with_policy, eventually, expire_session,
-    proxy, server, until, wait_for_state,
+    proxy, requests_received, server, until, wait_for_state,
 };
 use tokio::time::{Instant, timeout};
 use zk_core::{Client, Code, ConnectionState, ConnectionStateErrorPolicy, Error};
@@ -117,6 +117,45 @@ async fn a_handle_re_enters_and_its_node_goes_with_the_last_guard() {
     assert!(
         taken.is_some(),
         "a dropped guard releases in the background"
+    );
+}
+
+/// Data watches of `client`'s session, in its own registry.
+async fn data_watches(client: &Client) -> usize {
+    client.session().watch_counts().await.unwrap().data
+}
+
+#[tokio::test]
+async fn a_release_costs_create_list_read_and_delete_and_leaves_no_watch() {
+    let server = server().await;
+    let path = base("mutex-release-requests");
+    let client = connect(&server.connect_string()).await;
+    let mutex = InterProcessMutex::new(client.clone(), &path);
+    // The lock's parent exists from the first acquisition on: from then, an
+    // uncontended cycle is a create, a getChildren, the holder's watched read and
+    // the delete, and the delete fires that watch, so no removeWatches follows.
+    mutex.acquire().await.unwrap().release().await.unwrap();
+    const CYCLES: u64 = 20;
+    let session = client.session_id();
+    let before = requests_received(server, session).await;
+    for _ in 0..CYCLES {
+        let guard = mutex.acquire().await.unwrap();
+        eventually("the holder's watch on its node", || async {
+            (data_watches(&client).await == 1).then_some(())
+        })
+        .await;
+        guard.release().await.unwrap();
+        assert_eq!(
+            data_watches(&client).await,
+            0,
+            "the delete consumed the watch"
+        );
+    }
+    let sent = requests_received(server, session).await - before;
+    // `cons` itself is no request of this session; a ping or two may come in.
+    assert!(
+        (4 * CYCLES..=4 * CYCLES + 3).contains(&sent),
+        "{CYCLES} cycles sent {sent} requests"
     );
 }
 

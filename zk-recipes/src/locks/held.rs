@@ -7,7 +7,14 @@
 //! with its session. The monitor also hears revocation requests.
 //!
 //! Dropped without a release, the node is deleted in the background.
+//!
+//! A release deletes the node while the monitor still watches it: the deletion
+//! fires the monitor's watch, so nothing is left on the server to remove. Stopping
+//! the monitor first would drop a live watch, and dropping one costs a
+//! removeWatches request.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -33,6 +40,9 @@ pub(crate) struct Held {
     token: FencingToken,
     lost: watch::Receiver<bool>,
     monitor: JoinHandle<()>,
+    /// Set before this client deletes the node itself: the monitor then ends
+    /// quietly, as the deletion is no loss.
+    releasing: Arc<AtomicBool>,
     armed: bool,
 }
 
@@ -48,6 +58,7 @@ impl Held {
         let owner = own.owner();
         let (client, node, token) = own.disarm();
         let (lost_tx, lost) = watch::channel(false);
+        let releasing = Arc::new(AtomicBool::new(false));
         let monitor = tokio::spawn(monitor(
             client.clone(),
             node.clone(),
@@ -55,6 +66,7 @@ impl Held {
             states,
             lost_tx,
             revocation,
+            releasing.clone(),
         ));
         Held {
             client,
@@ -62,6 +74,7 @@ impl Held {
             token,
             lost,
             monitor,
+            releasing,
             armed: true,
         }
     }
@@ -97,8 +110,12 @@ impl Held {
     /// Deletes the node. `LostBeforeRelease` if it was already gone.
     pub(crate) async fn release(mut self) -> Result<()> {
         self.armed = false;
+        self.releasing.store(true, Ordering::Release);
+        let deleted = self.client.delete(&self.node).guaranteed().await;
+        // The deletion has fired the monitor's watch (the server sends the event
+        // before the reply); whatever the monitor still waits on goes with it.
         self.monitor.abort();
-        match self.client.delete(&self.node).guaranteed().await {
+        match deleted {
             Ok(()) => Ok(()),
             Err(e) if e.code() == Some(Code::NoNode) => Err(LockError::LostBeforeRelease {
                 node: std::mem::take(&mut self.node),
@@ -110,11 +127,16 @@ impl Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.monitor.abort();
-        if self.armed
-            && let Err(e) = self.client.delete(&self.node).in_background()
-        {
+        if !self.armed {
+            self.monitor.abort();
+            return;
+        }
+        self.releasing.store(true, Ordering::Release);
+        // The monitor ends when the background delete fires its watch, or at the
+        // session's end or the first error state, whichever comes first.
+        if let Err(e) = self.client.delete(&self.node).in_background() {
             warn!(node = %self.node, error = %e, "cannot delete a dropped lock node");
+            self.monitor.abort();
         }
     }
 }
@@ -127,6 +149,7 @@ async fn monitor(
     mut states: ConnectionStates,
     lost: watch::Sender<bool>,
     revocation: Option<RevocationListener>,
+    releasing: Arc<AtomicBool>,
 ) {
     let reason = tokio::select! {
         state = next_error_state(&client, &mut states) => match state {
@@ -135,7 +158,9 @@ async fn monitor(
         },
         reason = watch_node(&client, &node, owner, revocation.as_ref()) => reason,
     };
-    info!(%node, %reason, "lock no longer held");
+    if !releasing.load(Ordering::Acquire) {
+        info!(%node, %reason, "lock no longer held");
+    }
     lost.send_replace(true);
 }
 

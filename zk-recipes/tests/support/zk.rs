@@ -125,3 +125,20 @@ pub(crate) async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await
 }
+
+/// The requests the server received on the connection of session `id`, from `cons`.
+pub(crate) async fn requests_received(server: &RunningServer, id: i64) -> u64 {
+    let cons = zk_testing::four_letter_word(server.addr(), "cons")
+        .await
+        .expect("cons");
+    let sid = format!("sid=0x{id:x},");
+    let line = cons
+        .lines()
+        .find(|l| l.contains(&sid))
+        .unwrap_or_else(|| panic!("no connection of session {id:#x} in:\n{cons}"));
+    let recved = line
+        .split([',', '('])
+        .find_map(|f| f.strip_prefix("recved="))
+        .unwrap_or_else(|| panic!("no recved= in {line}"));
+    recved.parse().expect("a count")
+}
