@@ -18,6 +18,9 @@
 //! - [`cpu`]: CPU time of this process and of the server's.
 //! - [`locks`]: the lock benchmark (issue 11), `zk-bench locks` and
 //!   `zk-bench lock-client`, beside Curator's `InterProcessMutex`.
+//! - [`recipes`]: the recipe benchmark (issue 12), `zk-bench recipes` and
+//!   `zk-bench recipe-client`, beside Curator's caches, discovery and latch.
+//! - [`process`]: the client processes of the recipe benchmarks.
 
 mod args;
 mod client;
@@ -25,6 +28,8 @@ mod cpu;
 mod driver;
 mod floor;
 mod locks;
+mod process;
+mod recipes;
 mod report;
 mod runner;
 mod server;
@@ -64,13 +69,30 @@ const USAGE: &str = "usage:
       into --java-classes; --curator-classpath defaults to Debian's jars).
   zk-bench lock-client --impl zk-recipes --addr HOST:PORT --path PATH
                --mode uncontended|contended [--cycles 2000] [--warmup 500]
-               [--hold-ms 2] [--time-limit-secs 120]";
+               [--hold-ms 2] [--time-limit-secs 120]
+  zk-bench recipes [--impls zk-recipes,curator] [--rounds 3] [--children 10000,100000]
+               [--builds 5] [--expiries 5] [--handoffs 50] [--handoff-warmup 10]
+               [--batches 5] [--calls 1000000] [--time-limit-secs 300]
+               [--client-timeout-secs 600] [--java java] [--curator-classpath CP]
+               [--java-classes DIR] [--server-heap 1g] [--markdown FILE]
+      Cache initial build and memory per child, expiry to removal and back, latch
+      handoff and get_instance of zk-recipes and Curator 5.4
+      (bench/java/CuratorRecipeBench.java, compiled into --java-classes).
+  zk-bench recipe-client --impl zk-recipes --addr HOST:PORT --path PATH
+               --job cache-build|cache-memory|expiry|latch|get-instance [--children N]
+               [--data true] [--builds 5] [--cycles 5] [--warmup 10] [--batches 5]
+               [--calls 1000000] [--time-limit-secs 300]";
 
 /// Debian's jars that run Curator's recipes, quietly.
 const CURATOR_CLASSPATH: &str = "/usr/share/java/curator-recipes.jar:\
 /usr/share/java/curator-framework.jar:/usr/share/java/curator-client.jar:\
 /usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/guava.jar:\
 /usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-nop.jar";
+
+/// Debian's jars that run Curator's discovery too (its JSON through Jackson).
+const CURATOR_DISCOVERY_CLASSPATH: &str = "/usr/share/java/curator-x-discovery.jar:\
+/usr/share/java/jackson-databind.jar:/usr/share/java/jackson-core.jar:\
+/usr/share/java/jackson-annotations.jar";
 
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
@@ -80,6 +102,8 @@ fn main() -> ExitCode {
         Some("client") => client(args),
         Some("locks") => lock_run(args),
         Some("lock-client") => lock_client(args),
+        Some("recipes") => recipe_run(args),
+        Some("recipe-client") => recipe_client(args),
         _ => Err(USAGE.to_string()),
     });
     match result {
@@ -226,4 +250,86 @@ fn lock_client(mut args: Args) -> Result<(), String> {
     // As in `client`: the work runs as a spawned task.
     rt.block_on(async { tokio::spawn(async move { locks::client::run(&plan).await }).await })
         .map_err(|e| format!("lock client task: {e}"))?
+}
+
+fn recipe_run(mut args: Args) -> Result<(), String> {
+    let impls: String = args.get("impls", "zk-recipes,curator".to_string())?;
+    let children: String = args.get("children", "10000,100000".to_string())?;
+    let java_classes: String = args.get("java-classes", String::new())?;
+    let markdown: String = args.get("markdown", String::new())?;
+    let heap = args.get("server-heap", HeapSize::from_mb(1024))?;
+    let plan = recipes::driver::RecipeRunPlan {
+        impls: impls.split(',').map(str::to_string).collect(),
+        rounds: args.get("rounds", 3)?,
+        children: children
+            .split(',')
+            .map(|n| n.parse().map_err(|e| format!("--children {n}: {e}")))
+            .collect::<Result<_, String>>()?,
+        builds: args.get("builds", 5)?,
+        expiries: args.get("expiries", 5)?,
+        handoffs: args.get("handoffs", 50)?,
+        handoff_warmup: args.get("handoff-warmup", 10)?,
+        batches: args.get("batches", 5)?,
+        calls: args.get("calls", 1_000_000)?,
+        time_limit: Duration::from_secs(args.get("time-limit-secs", 300)?),
+        client_timeout: Duration::from_secs(args.get("client-timeout-secs", 600)?),
+        java: args.get("java", "java".to_string())?,
+        curator_classpath: args.get(
+            "curator-classpath",
+            format!("{CURATOR_CLASSPATH}:{CURATOR_DISCOVERY_CLASSPATH}"),
+        )?,
+        java_classes: (!java_classes.is_empty()).then(|| java_classes.into()),
+        server: server::recipes_config(heap)?,
+    };
+    args.finish()?;
+    let rounds = recipes::driver::run(&plan)?;
+    let text = format!(
+        "{} rounds; every value of every round pooled; cache builds: {} per process over \
+         trees of {:?} children of 100 bytes; {} expiries, {} handoffs after {} untimed, \
+         {} batches of {} calls per process\n\n{}",
+        plan.rounds,
+        plan.builds,
+        plan.children,
+        plan.expiries,
+        plan.handoffs,
+        plan.handoff_warmup,
+        plan.batches,
+        plan.calls,
+        recipes::report::markdown(&rounds, &plan.impls),
+    );
+    println!("{text}");
+    if !markdown.is_empty() {
+        std::fs::write(&markdown, &text).map_err(|e| format!("{markdown}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn recipe_client(mut args: Args) -> Result<(), String> {
+    let which = args.require("impl")?;
+    if which != recipes::client::NAME {
+        return Err(format!(
+            "unknown recipe implementation {which:?} (the Java one is CuratorRecipeBench)"
+        ));
+    }
+    let plan = recipes::client::RecipePlan {
+        addr: args.require("addr")?,
+        path: args.require("path")?,
+        job: args.require("job")?.parse()?,
+        children: args.get("children", 0)?,
+        builds: args.get("builds", 5)?,
+        data: args.get("data", true)?,
+        cycles: args.get("cycles", 5)?,
+        warmup: args.get("warmup", 10)?,
+        batches: args.get("batches", 5)?,
+        calls: args.get("calls", 1_000_000)?,
+        time_limit: Duration::from_secs(args.get("time-limit-secs", 300)?),
+    };
+    args.finish()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    // As in `client`: the work runs as a spawned task.
+    rt.block_on(async { tokio::spawn(async move { recipes::client::run(&plan).await }).await })
+        .map_err(|e| format!("recipe client task: {e}"))?
 }

@@ -68,6 +68,21 @@ const TICK: Duration = Duration::from_millis(2000);
 /// writes `maxClientCnxns=0`, `forceSync=no` and the admin server off; those are
 /// repeated here so that the benchmark does not change when the kit's defaults do.
 pub(crate) fn config(heap: HeapSize) -> Result<ServerConfig, String> {
+    builder(heap)
+        .build()
+        .map_err(|e| format!("server settings: {e}"))
+}
+
+/// The recipe benchmark's server: [`config`] with `jute.maxbuffer` at 4 MiB, as its
+/// clients have, since a list of 100,000 children is over ZooKeeper's 1 MiB default.
+pub(crate) fn recipes_config(heap: HeapSize) -> Result<ServerConfig, String> {
+    builder(heap)
+        .jute_max_buffer(crate::recipes::client::MAX_FRAME_LEN)
+        .build()
+        .map_err(|e| format!("server settings: {e}"))
+}
+
+fn builder(heap: HeapSize) -> zk_testing::ServerConfigBuilder {
     ServerConfig::builder()
         // zoo.cfg and JVM properties: ZooKeeper's defaults for a 2 s tick.
         .tick_time(TICK)
@@ -90,8 +105,6 @@ pub(crate) fn config(heap: HeapSize) -> Result<ServerConfig, String> {
         .jvm_option("-XX:TieredStopAtLevel=4")
         .jvm_option("-XX:-UseSerialGC")
         .jvm_option("-XX:+UsePerfData")
-        .build()
-        .map_err(|e| format!("server settings: {e}"))
 }
 
 /// The running server. Dropping it kills the JVM, reaps it and removes its directory.

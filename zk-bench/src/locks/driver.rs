@@ -2,9 +2,9 @@
 //! the implementations rotating each round), runs for each implementation one
 //! uncontended process, then two contended processes on one lock path.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,7 @@ use zk_testing::ServerConfig;
 use super::client::{self, Mode};
 use super::lines::{Event, Handoffs, Uncontended, handoffs};
 use crate::cpu::pid_cpu_ns;
+use crate::process::{collect, spawn};
 use crate::server::BenchServer;
 
 /// The Java implementation's name in the report.
@@ -200,90 +201,6 @@ fn command(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     Ok(cmd)
-}
-
-/// One running client process; dropped, it is killed.
-struct Proc {
-    name: String,
-    child: Child,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Starts `cmd`; its standard output's lines arrive on `tx`, tagged `index`
-/// (`None` at the end).
-fn spawn(
-    mut cmd: Command,
-    name: &str,
-    index: usize,
-    tx: mpsc::Sender<(usize, Option<String>)>,
-) -> Result<Proc, String> {
-    let mut child = cmd.spawn().map_err(|e| format!("{name}: {e}"))?;
-    let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send((index, Some(line))).is_err() {
-                return;
-            }
-        }
-        let _ = tx.send((index, None));
-    });
-    Ok(Proc {
-        name: name.to_string(),
-        child,
-    })
-}
-
-/// Collects every process's lines until all have closed their output and exited,
-/// or `deadline` passes. `on_line` sees each line as it comes. A process that
-/// fails ends the collection at once (and dropping the others kills them).
-fn collect(
-    procs: &mut [Proc],
-    rx: &mpsc::Receiver<(usize, Option<String>)>,
-    deadline: Instant,
-    mut on_line: impl FnMut(&mut [Proc], usize, &str) -> Result<(), String>,
-) -> Result<Vec<Vec<String>>, String> {
-    let mut lines = vec![Vec::new(); procs.len()];
-    let mut open = procs.len();
-    while open > 0 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok((i, Some(line))) => {
-                on_line(procs, i, &line)?;
-                lines[i].push(line);
-            }
-            Ok((i, None)) => {
-                open -= 1;
-                exited(&mut procs[i], deadline)?;
-            }
-            Err(_) => return Err(format!("{} did not finish in time", procs[0].name)),
-        }
-    }
-    Ok(lines)
-}
-
-/// Waits (until `deadline`) for a process that closed its output to exit, and
-/// checks that it succeeded.
-fn exited(p: &mut Proc, deadline: Instant) -> Result<(), String> {
-    loop {
-        match p.child.try_wait() {
-            Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => return Err(format!("{} failed: {status}", p.name)),
-            Ok(None) if Instant::now() >= deadline => {
-                return Err(format!("{} did not exit in time", p.name));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(format!("{}: {e}", p.name)),
-        }
-    }
 }
 
 /// Runs one process and returns its output lines (echoing the unexpected ones).
