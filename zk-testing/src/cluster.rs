@@ -14,6 +14,7 @@ use crate::launch::{Shape, find_leader, launch, wait_for_leader};
 use crate::member::Member;
 use crate::proxy::Proxy;
 use crate::quorum_links::QuorumLinks;
+use crate::tls::ServerTls;
 
 /// Deadline for one `srvr` asked by [`TestingCluster::mode`].
 const MODE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -96,6 +97,9 @@ impl TestingCluster {
             ));
         }
         let install = Installation::detect()?;
+        if config.tls().is_some() {
+            install.require_tls()?;
+        }
         let shape = Shape::Ensemble {
             servers: n,
             quorum_proxies,
@@ -198,6 +202,28 @@ impl TestingCluster {
     /// One server's client port.
     pub fn client_port(&self, index: usize) -> Result<u16> {
         Ok(self.member(index)?.client_port())
+    }
+
+    /// How the servers serve TLS, when the ensemble was configured with
+    /// [`tls`](crate::ServerConfigBuilder::tls).
+    pub fn tls(&self) -> Option<&ServerTls> {
+        self.config.tls()
+    }
+
+    /// Every server's TLS client address (`secureClientPort`), comma-separated, when the
+    /// ensemble serves TLS.
+    pub fn secure_connect_string(&self) -> Option<String> {
+        let addrs: Option<Vec<String>> = self
+            .members
+            .iter()
+            .map(|m| m.secure_addr().map(|a| a.to_string()))
+            .collect();
+        addrs.map(|addrs| addrs.join(","))
+    }
+
+    /// One server's TLS client address, when the ensemble serves TLS (`Ok(None)` otherwise).
+    pub fn secure_addr(&self, index: usize) -> Result<Option<SocketAddr>> {
+        Ok(self.member(index)?.secure_addr())
     }
 
     /// The pid of one server's JVM; `None` after it was stopped or killed.

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::tls::ServerTls;
 
 /// Default tick: short, so session timeouts down to 2 ticks are allowed.
 pub const DEFAULT_TICK_TIME: Duration = Duration::from_millis(100);
@@ -54,6 +55,7 @@ pub struct ServerConfig {
     system_properties: Vec<(String, String)>,
     jvm_options: Vec<String>,
     cfg_entries: Vec<(String, String)>,
+    tls: Option<ServerTls>,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +72,7 @@ impl Default for ServerConfig {
             system_properties: Vec::new(),
             jvm_options: Vec::new(),
             cfg_entries: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -135,6 +138,11 @@ impl ServerConfig {
     /// Extra `zoo.cfg` lines, in the order they were added.
     pub fn cfg_entries(&self) -> &[(String, String)] {
         &self.cfg_entries
+    }
+
+    /// How the servers serve TLS, if they do.
+    pub fn tls(&self) -> Option<&ServerTls> {
+        self.tls.as_ref()
     }
 }
 
@@ -230,6 +238,14 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Serves TLS on a `secureClientPort` of its own (on `127.0.0.1`, beside the plain client
+    /// port, which stays for four-letter words and plain clients), with certificates from the
+    /// [`ServerTls`]'s CA. See [`ServerTls`] for what the servers then run with.
+    pub fn tls(mut self, tls: ServerTls) -> Self {
+        self.config.tls = Some(tls);
+        self
+    }
+
     /// Checks the values and returns the configuration.
     pub fn build(self) -> Result<ServerConfig> {
         let c = &self.config;
@@ -290,6 +306,11 @@ impl ServerConfigBuilder {
         for (key, value) in &c.cfg_entries {
             check_key("zoo.cfg entry", key)?;
             check_value("zoo.cfg entry", key, value)?;
+        }
+        if c.tls.as_ref().is_some_and(|tls| tls.names().is_empty()) {
+            return Err(Error::InvalidConfig(
+                "TLS server certificates need at least one name".into(),
+            ));
         }
         Ok(self.config)
     }

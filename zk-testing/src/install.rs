@@ -45,6 +45,18 @@ const DEBIAN_OPTIONAL_JARS: &[&str] = &[
     "commons-io.jar",
 ];
 
+/// What a TLS server (`NettyServerCnxnFactory`) loads besides the server itself: netty. Each
+/// is a jar name without version and `.jar` (Debian's `netty-handler.jar`, an upstream
+/// release's `netty-handler-4.1.94.Final.jar`).
+const TLS_JARS: &[&str] = &[
+    "netty-buffer",
+    "netty-codec",
+    "netty-common",
+    "netty-handler",
+    "netty-resolver",
+    "netty-transport",
+];
+
 /// A Java runtime plus the classpath that runs a ZooKeeper server.
 #[derive(Clone, Debug)]
 pub struct Installation {
@@ -74,6 +86,25 @@ impl Installation {
         &self.classpath
     }
 
+    /// Checks that the classpath can serve TLS (netty's jars are there), so that a missing
+    /// jar is named before a server starts rather than found in its log.
+    pub(crate) fn require_tls(&self) -> Result<()> {
+        let missing: Vec<String> = TLS_JARS
+            .iter()
+            .filter(|jar| !self.classpath.iter().any(|path| is_jar_named(path, jar)))
+            .map(|jar| format!("{jar}.jar"))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let searched = self
+            .classpath
+            .first()
+            .and_then(|jar| jar.parent())
+            .map_or_else(|| PathBuf::from(DEBIAN_JAR_DIR), Path::to_path_buf);
+        Err(Error::ZooKeeperNotInstalled { searched, missing })
+    }
+
     /// The classpath as the single `-cp` argument Java expects.
     pub(crate) fn classpath_arg(&self) -> OsString {
         env::join_paths(&self.classpath).unwrap_or_else(|_| {
@@ -89,6 +120,21 @@ impl Installation {
             joined
         })
     }
+}
+
+/// Whether `path` is the jar `name`, with or without a version (`name-4.1.48.Final.jar`).
+fn is_jar_named(path: &Path, name: &str) -> bool {
+    let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+        return false;
+    };
+    let Some(stem) = file.strip_suffix(".jar") else {
+        return false;
+    };
+    stem == name
+        || stem
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
 }
 
 fn find_java() -> Result<PathBuf> {
@@ -179,6 +225,35 @@ mod tests {
             other => panic!("expected ZooKeeperNotInstalled, got {other:?}"),
         }
         assert!(err.to_string().contains("scripts/setup"), "{err}");
+    }
+
+    #[test]
+    fn tls_needs_netty_with_or_without_versions_in_jar_names() {
+        assert!(is_jar_named(
+            Path::new("/j/netty-handler.jar"),
+            "netty-handler"
+        ));
+        assert!(is_jar_named(
+            Path::new("/j/netty-handler-4.1.94.Final.jar"),
+            "netty-handler"
+        ));
+        assert!(!is_jar_named(
+            Path::new("/j/netty-transport-native-epoll.jar"),
+            "netty-transport"
+        ));
+        let install = Installation {
+            java: PathBuf::from("/usr/bin/java"),
+            classpath: vec![PathBuf::from("/j/zookeeper.jar")],
+        };
+        match install.require_tls() {
+            Err(Error::ZooKeeperNotInstalled { missing, .. }) => {
+                assert!(
+                    missing.contains(&"netty-handler.jar".to_owned()),
+                    "{missing:?}"
+                );
+            }
+            other => panic!("expected the netty jars to be missing, got {other:?}"),
+        }
     }
 
     #[test]

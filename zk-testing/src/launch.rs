@@ -99,6 +99,7 @@ async fn prepare(
                 config,
                 Role::Standalone,
                 client,
+                secure_port(config)?,
                 Vec::new(),
             )?;
             Ok((vec![member], None))
@@ -149,12 +150,21 @@ async fn prepare(
                         config,
                         Role::Quorum { myid, peers },
                         client,
+                        secure_port(config)?,
                         vec![quorum, election],
                     )
                 })
                 .collect::<Result<_>>()?;
             Ok((members, links))
         }
+    }
+}
+
+/// A port for the TLS listener, when the configuration asks for TLS.
+fn secure_port(config: &ServerConfig) -> Result<Option<PortLease>> {
+    match config.tls() {
+        Some(_) => Ok(Some(take_one(lease_free_ports(1)?)?)),
+        None => Ok(None),
     }
 }
 

@@ -10,7 +10,8 @@
 //! | [`TestingCluster`] | an `n`-server ensemble: the same per server, plus [`leader`](TestingCluster::leader), per-server connect strings, and (with [`start_with_quorum_proxies`](TestingCluster::start_with_quorum_proxies)) a [`quorum_link`](TestingCluster::quorum_link) proxy between every two servers |
 //! | [`Proxy`], [`ProxyMode`] | a loopback TCP proxy that can [`cut`](Proxy::cut), [`blackhole`](Proxy::blackhole), [`delay`](Proxy::delay) or [`drop_replies`](Proxy::drop_replies) for one client |
 //! | [`four_letter_word`], [`server_mode`], [`ServerMode`] | ask a server `ruok`, `srvr`, `mntr`, `cons`, ... |
-//! | [`ServerConfig`] | tick time, session limits, init/sync limits, JVM properties and options, extra `zoo.cfg` lines |
+//! | [`ServerConfig`] | tick time, session limits, init/sync limits, JVM properties and options, extra `zoo.cfg` lines, TLS |
+//! | [`ServerTls`], [`TestingCa`], [`IssuedCert`], [`ClientAuth`] | TLS on a `secureClientPort` with PEM stores from a CA made at test time; client certificates for x509 authentication, and wrong ones for negative tests |
 //! | [`Installation`] | where Java and the ZooKeeper jars are (Debian's `/usr/share/java`, or `$ZK_TESTING_JARS`) |
 //! | [`Error`] | every failure, typed; a missing install names `scripts/setup` |
 //!
@@ -18,8 +19,9 @@
 //! them up (retrying with fresh ports on conflicts), `quorum_links` puts a proxy on every
 //! server-to-server quorum link of an ensemble that asks for them, `process` owns a JVM
 //! (pdeathsig, signals, reaping), `ports` leases loopback ports, `server_files` writes `zoo.cfg`
-//! and logging configuration, `jvm` builds the command line, `shared` keeps a server on a thread
-//! of its own for the whole test process.
+//! and logging configuration (and a TLS server's PEM stores), `jvm` builds the command line,
+//! `shared` keeps a server on a thread of its own for the whole test process, `tls` makes the
+//! certificates.
 //!
 //! # Example
 //!
@@ -72,6 +74,7 @@ mod quorum_links;
 mod server;
 mod server_files;
 mod shared;
+mod tls;
 
 pub use cluster::TestingCluster;
 pub use config::{
@@ -89,3 +92,4 @@ pub use member::KEEP_DIRS_ENV;
 pub use proxy::{Proxy, ProxyMode};
 pub use server::TestingServer;
 pub use shared::{RunningServer, SharedServer};
+pub use tls::{ClientAuth, IssuedCert, ServerTls, TestingCa};

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tempfile::TempDir;
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::config::ServerConfig;
@@ -43,6 +44,8 @@ pub(crate) struct Member {
     label: String,
     role: Role,
     client: PortLease,
+    /// The `secureClientPort`, for a server that serves TLS.
+    secure: Option<PortLease>,
     _peer_ports: Vec<PortLease>,
     paths: ServerPaths,
     java: PathBuf,
@@ -51,13 +54,15 @@ pub(crate) struct Member {
 }
 
 impl Member {
-    /// Creates the server's directory and files; does not start it.
+    /// Creates the server's directory and files; does not start it. `secure` is the TLS port,
+    /// given when the configuration asks for TLS.
     pub(crate) fn prepare(
         label: String,
         install: &Installation,
         config: &ServerConfig,
         role: Role,
         client: PortLease,
+        secure: Option<PortLease>,
         peer_ports: Vec<PortLease>,
     ) -> Result<Member> {
         let keep = std::env::var_os(KEEP_DIRS_ENV).is_some_and(|v| !v.is_empty() && v != "0");
@@ -69,7 +74,13 @@ impl Member {
         let paths = ServerPaths {
             root: dir.path().to_path_buf(),
         };
-        write_server_files(&paths, config, client.port(), &role)?;
+        write_server_files(
+            &paths,
+            config,
+            client.port(),
+            secure.as_ref().map(PortLease::port),
+            &role,
+        )?;
         let args = jvm_args(install, config, &paths, &role);
         Ok(Member {
             process: None,
@@ -77,6 +88,7 @@ impl Member {
             label: format!("{label} (127.0.0.1:{})", client.port()),
             role,
             client,
+            secure,
             _peer_ports: peer_ports,
             paths,
             java: install.java().to_path_buf(),
@@ -96,6 +108,13 @@ impl Member {
 
     pub(crate) fn client_addr(&self) -> SocketAddr {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.client.port()))
+    }
+
+    /// The TLS client address (`secureClientPort`), for a server that serves TLS.
+    pub(crate) fn secure_addr(&self) -> Option<SocketAddr> {
+        self.secure
+            .as_ref()
+            .map(|lease| SocketAddr::from((Ipv4Addr::LOCALHOST, lease.port())))
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -261,6 +280,13 @@ impl Member {
                 server: self.label.clone(),
                 detail: format!("another ZooKeeper server answers on port {}", addr.port()),
             });
+        }
+        // A standalone server opens its TLS port after the plain one: serving means both.
+        if let Some(secure) = self.secure_addr() {
+            let accepts = tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect(secure)).await;
+            if !matches!(accepts, Ok(Ok(_))) {
+                return Ok(None);
+            }
         }
         Ok(Some(mode))
     }

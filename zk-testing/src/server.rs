@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::install::Installation;
 use crate::launch::{Shape, launch};
 use crate::member::Member;
+use crate::tls::ServerTls;
 
 /// A standalone ZooKeeper server (`ZooKeeperServerMain`) on `127.0.0.1`, with its own temporary
 /// directory. Dropping it kills the JVM, waits for it to be reaped, and removes the directory.
@@ -46,6 +47,9 @@ impl TestingServer {
     /// Starts a server with `config` and waits until it serves.
     pub async fn start_with(config: ServerConfig) -> Result<Self> {
         let install = Installation::detect()?;
+        if config.tls().is_some() {
+            install.require_tls()?;
+        }
         let launched = launch(&install, &config, Shape::Standalone).await?;
         let member = launched.members.into_iter().next().ok_or_else(|| {
             crate::Error::io(
@@ -74,6 +78,23 @@ impl TestingServer {
     /// The client port.
     pub fn port(&self) -> u16 {
         self.member.client_port()
+    }
+
+    /// How the server serves TLS, when it was configured with
+    /// [`tls`](crate::ServerConfigBuilder::tls): its CA, to trust and to mint client
+    /// certificates from.
+    pub fn tls(&self) -> Option<&ServerTls> {
+        self.config.tls()
+    }
+
+    /// The TLS client address (`secureClientPort`), when the server serves TLS.
+    pub fn secure_addr(&self) -> Option<SocketAddr> {
+        self.member.secure_addr()
+    }
+
+    /// The TLS connect string, e.g. `127.0.0.1:40124`, when the server serves TLS.
+    pub fn secure_connect_string(&self) -> Option<String> {
+        self.secure_addr().map(|addr| addr.to_string())
     }
 
     /// The pid of the server's JVM; `None` after [`stop`](Self::stop) or [`kill`](Self::kill).

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::ServerConfig;
 use crate::error::{Error, Result};
+use crate::tls::ClientAuth;
 
 /// One ensemble member as every `zoo.cfg` of the ensemble lists it.
 #[derive(Clone, Copy, Debug)]
@@ -55,13 +56,29 @@ impl ServerPaths {
     pub(crate) fn logback_xml(&self) -> PathBuf {
         self.root.join("logback.xml")
     }
+    /// The server's PEM key store: its private key and certificate.
+    pub(crate) fn key_store(&self) -> PathBuf {
+        self.root.join("tls").join("keystore.pem")
+    }
+    /// The server's PEM trust store: the CA that signs client certificates.
+    pub(crate) fn trust_store(&self) -> PathBuf {
+        self.root.join("tls").join("truststore.pem")
+    }
 }
 
-/// Writes `zoo.cfg`, `data/myid` (ensemble members) and the logging configuration.
+/// The class that serves TLS (the default NIO factory cannot).
+pub(crate) const NETTY_FACTORY: &str = "org.apache.zookeeper.server.NettyServerCnxnFactory";
+/// The provider that turns a client certificate into an `x509` identity.
+pub(crate) const X509_PROVIDER: &str =
+    "org.apache.zookeeper.server.auth.X509AuthenticationProvider";
+
+/// Writes `zoo.cfg`, `data/myid` (ensemble members), the logging configuration, and with TLS
+/// (when `secure_port` is given) the PEM key and trust stores under `tls/`.
 pub(crate) fn write_server_files(
     paths: &ServerPaths,
     config: &ServerConfig,
     client_port: u16,
+    secure_port: Option<u16>,
     role: &Role,
 ) -> Result<()> {
     let data_dir = paths.data_dir();
@@ -70,9 +87,28 @@ pub(crate) fn write_server_files(
     if let Role::Quorum { myid, .. } = role {
         write(&data_dir.join("myid"), &format!("{myid}\n"))?;
     }
+    let tls = match (config.tls(), secure_port) {
+        (Some(tls), Some(port)) => {
+            let dir = paths.root.join("tls");
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+            write(
+                &paths.key_store(),
+                &tls.issue_server_cert()?.key_store_pem(),
+            )?;
+            write(&paths.trust_store(), tls.ca().cert_pem())?;
+            Some(SecureCfg {
+                port,
+                key_store: paths.key_store(),
+                trust_store: paths.trust_store(),
+                client_auth: tls.client_auth_mode(),
+            })
+        }
+        _ => None,
+    };
     write(
         &paths.zoo_cfg(),
-        &zoo_cfg(config, &data_dir, client_port, role),
+        &zoo_cfg(config, &data_dir, client_port, tls.as_ref(), role),
     )?;
     write(
         &paths.log4j_properties(),
@@ -86,11 +122,21 @@ fn write(path: &Path, contents: &str) -> Result<()> {
     std::fs::write(path, contents).map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
 
+/// What `zoo.cfg` says about TLS.
+#[derive(Debug)]
+pub(crate) struct SecureCfg {
+    pub(crate) port: u16,
+    pub(crate) key_store: PathBuf,
+    pub(crate) trust_store: PathBuf,
+    pub(crate) client_auth: ClientAuth,
+}
+
 /// The text of `zoo.cfg`.
 pub(crate) fn zoo_cfg(
     config: &ServerConfig,
     data_dir: &Path,
     client_port: u16,
+    tls: Option<&SecureCfg>,
     role: &Role,
 ) -> String {
     let mut cfg = String::new();
@@ -118,6 +164,19 @@ pub(crate) fn zoo_cfg(
     line("4lw.commands.whitelist", &"*");
     // Transaction log files grow in 4 MiB steps instead of 64 MiB.
     line("preAllocSize", &4096);
+    if let Some(tls) = tls {
+        // As operators write it: the keys without their `zookeeper.` prefix, which ZooKeeper
+        // turns into the system properties its TLS code reads.
+        line("secureClientPort", &tls.port);
+        line("secureClientPortAddress", &"127.0.0.1");
+        line("serverCnxnFactory", &NETTY_FACTORY);
+        line("ssl.keyStore.location", &tls.key_store.display());
+        line("ssl.keyStore.type", &"PEM");
+        line("ssl.trustStore.location", &tls.trust_store.display());
+        line("ssl.trustStore.type", &"PEM");
+        line("ssl.clientAuth", &tls.client_auth.as_cfg());
+        line("authProvider.x509", &X509_PROVIDER);
+    }
     if let Role::Quorum { peers, .. } = role {
         // Even a one-server ensemble runs as a quorum peer, so it behaves like the bigger ones.
         line("standaloneEnabled", &false);
@@ -204,6 +263,7 @@ mod tests {
             &config,
             Path::new("/tmp/x/data"),
             3000,
+            None,
             &Role::Quorum { myid: 2, peers },
         );
         for expected in [
@@ -230,9 +290,41 @@ mod tests {
             .cfg_entry("maxClientCnxns", "10")
             .build()
             .expect("valid config");
-        let cfg = zoo_cfg(&config, Path::new("/d"), 1, &Role::Standalone);
+        let cfg = zoo_cfg(&config, Path::new("/d"), 1, None, &Role::Standalone);
         assert!(!cfg.contains("server."));
+        assert!(!cfg.contains("secureClientPort"), "{cfg}");
         assert!(cfg.ends_with("maxClientCnxns=10\n"), "{cfg}");
+    }
+
+    #[test]
+    fn tls_cfg_serves_pem_stores_on_a_loopback_secure_port() {
+        let secure = SecureCfg {
+            port: 3001,
+            key_store: PathBuf::from("/d/tls/keystore.pem"),
+            trust_store: PathBuf::from("/d/tls/truststore.pem"),
+            client_auth: ClientAuth::Need,
+        };
+        let cfg = zoo_cfg(
+            &ServerConfig::default(),
+            Path::new("/d/data"),
+            3000,
+            Some(&secure),
+            &Role::Standalone,
+        );
+        for expected in [
+            "clientPort=3000\n",
+            "secureClientPort=3001\n",
+            "secureClientPortAddress=127.0.0.1\n",
+            "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n",
+            "ssl.keyStore.location=/d/tls/keystore.pem\n",
+            "ssl.keyStore.type=PEM\n",
+            "ssl.trustStore.location=/d/tls/truststore.pem\n",
+            "ssl.trustStore.type=PEM\n",
+            "ssl.clientAuth=need\n",
+            "authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n",
+        ] {
+            assert!(cfg.contains(expected), "missing {expected:?} in:\n{cfg}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ use tokio::sync::{OnceCell, oneshot};
 use crate::config::ServerConfig;
 use crate::error::{Error, Result};
 use crate::server::TestingServer;
+use crate::tls::ServerTls;
 
 /// How long the exit handler waits for a shared server to be killed and its directory removed.
 const EXIT_CLEANUP_DEADLINE: Duration = Duration::from_secs(15);
@@ -83,6 +84,8 @@ impl Default for SharedServer {
 #[derive(Debug, Clone)]
 pub struct RunningServer {
     addr: SocketAddr,
+    secure_addr: Option<SocketAddr>,
+    tls: Option<ServerTls>,
     pid: Option<u32>,
     dir: PathBuf,
     log_file: PathBuf,
@@ -102,6 +105,23 @@ impl RunningServer {
     /// The client port.
     pub fn port(&self) -> u16 {
         self.addr.port()
+    }
+
+    /// How the server serves TLS, when its configuration asked for it
+    /// ([`tls`](crate::ServerConfigBuilder::tls)): its CA, to trust and to mint client
+    /// certificates from.
+    pub fn tls(&self) -> Option<&ServerTls> {
+        self.tls.as_ref()
+    }
+
+    /// The TLS client address (`secureClientPort`), when the server serves TLS.
+    pub fn secure_addr(&self) -> Option<SocketAddr> {
+        self.secure_addr
+    }
+
+    /// The TLS connect string, e.g. `127.0.0.1:40124`, when the server serves TLS.
+    pub fn secure_connect_string(&self) -> Option<String> {
+        self.secure_addr.map(|addr| addr.to_string())
     }
 
     /// The pid of the server's JVM.
@@ -156,6 +176,8 @@ fn keep(config: ServerConfig, started: oneshot::Sender<Result<RunningServer>>) {
     };
     let view = RunningServer {
         addr: server.addr(),
+        secure_addr: server.secure_addr(),
+        tls: server.tls().cloned(),
         pid: server.pid(),
         dir: server.dir().to_path_buf(),
         log_file: server.log_file(),
