@@ -44,6 +44,57 @@ pub enum Disconnect {
     /// attempt to establish it failed.
     #[error("not connected")]
     NotConnected,
+    /// The TLS handshake with one server failed: its certificate did not verify, or the
+    /// server refused ours. The session tries the next server; when every server of the
+    /// connect string has failed this way in a row, the session ends with [`Error::Tls`].
+    #[error("{0}")]
+    Tls(TlsError),
+}
+
+/// What went wrong in a TLS handshake (cargo feature `tls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsErrorKind {
+    /// The server's certificate is not signed by a trusted CA (or its signature is bad).
+    UntrustedCertificate,
+    /// The server's certificate is not valid for the host name (or IP address) the client
+    /// connected to.
+    HostnameMismatch,
+    /// The server's certificate has expired or is not valid yet.
+    CertificateNotValidNow,
+    /// Another problem with the server's certificate (a bad encoding, a wrong purpose, ...).
+    InvalidCertificate,
+    /// The server ended the handshake with an alert: for instance it refused the client's
+    /// certificate, or asked for one the client did not have (`ssl.clientAuth=need`).
+    RefusedByServer,
+    /// Any other failure of the TLS protocol (no common version or cipher, a peer that
+    /// does not speak TLS, ...).
+    Protocol,
+}
+
+/// A TLS handshake that failed with one server: which server, what went wrong, and the TLS
+/// library's own words for it (e.g. `invalid peer certificate: UnknownIssuer`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("TLS with {host} failed ({kind:?}): {reason}")]
+#[non_exhaustive]
+pub struct TlsError {
+    /// The server, as written in the connect string (`host:port`).
+    pub host: String,
+    /// What went wrong.
+    pub kind: TlsErrorKind,
+    /// What the TLS library said.
+    pub reason: String,
+}
+
+impl TlsError {
+    /// A TLS failure with `host`.
+    pub fn new(host: impl Into<String>, kind: TlsErrorKind, reason: impl Into<String>) -> Self {
+        TlsError {
+            host: host.into(),
+            kind,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// An error from a ZooKeeper operation.
@@ -68,6 +119,13 @@ pub enum Error {
     /// Authentication failed; the session is unusable.
     #[error("authentication failed")]
     AuthFailed,
+    /// TLS failed with every server of the connect string in a row (a certificate that
+    /// does not verify, a client certificate the servers refuse): the session ended, and
+    /// the framework `Client` gives up (connection state LOST, no new session), since
+    /// trying again cannot fix a configuration. Not retryable. This error names the last
+    /// server tried and what went wrong with it; each failure is also logged at `warn`.
+    #[error("{0}")]
+    Tls(TlsError),
     /// The session or client was closed by its owner.
     #[error("closed")]
     Closed,
@@ -169,7 +227,10 @@ impl Error {
             | Error::RequestTooLarge { .. }
             | Error::InvalidArgument(_) => Some(Code::BadArguments),
             Error::InvalidAcl(_) => Some(Code::InvalidAcl),
-            Error::Closed | Error::SessionFailed | Error::InvalidConnectString(_) => None,
+            Error::Closed
+            | Error::SessionFailed
+            | Error::Tls(_)
+            | Error::InvalidConnectString(_) => None,
         }
     }
 
@@ -228,6 +289,12 @@ mod tests {
             );
         }
         assert!(!Error::Closed.is_retryable());
+        let tls = TlsError::new("127.0.0.1:2281", TlsErrorKind::UntrustedCertificate, "x");
+        assert!(!Error::Tls(tls.clone()).is_retryable());
+        assert_eq!(Error::Tls(tls.clone()).code(), None);
+        // One attempt's failure, while other servers are still to be tried, is a
+        // connection loss like any other.
+        assert!(Error::ConnectionLoss(Disconnect::Tls(tls)).is_retryable());
         assert!(!Error::DataTooLarge { len: 2, max: 1 }.is_retryable());
         let too_large = Error::ReplyTooLarge {
             len: 2_000_000,

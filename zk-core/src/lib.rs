@@ -41,6 +41,8 @@
 //!   codes, framing). Pure, no I/O. Its user-facing types are re-exported here, and
 //!   [`path`] holds the path rules and helpers.
 //! - [`error`]: the one [`Error`] type, with [`Error::code`] and [`Error::is_retryable`].
+//! - `tls` (cargo feature `tls`): `TlsConfig`, what a client trusts and shows when
+//!   it connects over TLS (rustls, with the ring provider), and the handshake.
 
 pub mod error;
 pub mod framework;
@@ -50,9 +52,11 @@ pub mod proto;
 mod redact;
 pub mod session;
 mod time;
+#[cfg(feature = "tls")]
+mod tls;
 pub mod watch;
 
-pub use error::{Disconnect, Error, Result};
+pub use error::{Disconnect, Error, Result, TlsError, TlsErrorKind};
 pub use framework::{
     Client, ClientBuilder, ConnectionState, ConnectionStateErrorPolicy, ConnectionStates,
     WatchStream, Watcher,
@@ -66,4 +70,6 @@ pub use proto::{
 pub use session::{
     ConnectString, Session, SessionConfig, SessionEvent, SessionEvents, SessionState,
 };
+#[cfg(feature = "tls")]
+pub use tls::{TlsConfig, TlsConfigBuilder};
 pub use watch::{OneshotWatch, PersistentWatch, WatchCounts, WatchedEvent};

@@ -31,6 +31,8 @@ pub struct ClientConfig {
     pub(crate) error_policy: ConnectionStateErrorPolicy,
     pub(crate) auth: Vec<(String, Bytes)>,
     pub(crate) max_frame_len: usize,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::TlsConfig>,
 }
 
 impl ClientConfig {
@@ -79,12 +81,18 @@ impl ClientConfig {
     pub fn max_frame_len(&self) -> usize {
         self.max_frame_len
     }
+
+    /// The TLS settings, when the client connects over TLS.
+    #[cfg(feature = "tls")]
+    pub fn tls(&self) -> Option<&crate::tls::TlsConfig> {
+        self.tls.as_ref()
+    }
 }
 
 impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("connect_string", &self.connect_string)
+        let mut f = f.debug_struct("ClientConfig");
+        f.field("connect_string", &self.connect_string)
             .field("session_timeout", &self.session_timeout)
             .field("connection_timeout", &self.connection_timeout)
             .field("retry_policy", &self.retry_policy)
@@ -92,8 +100,10 @@ impl std::fmt::Debug for ClientConfig {
             .field("can_be_read_only", &self.can_be_read_only)
             .field("error_policy", &self.error_policy)
             .field("auth", &crate::redact::RedactedAuth(&self.auth))
-            .field("max_frame_len", &self.max_frame_len)
-            .finish()
+            .field("max_frame_len", &self.max_frame_len);
+        #[cfg(feature = "tls")]
+        f.field("tls", &self.tls);
+        f.finish()
     }
 }
 
@@ -104,6 +114,10 @@ impl ClientConfig {
             .with_read_only(self.can_be_read_only)
             .with_max_frame_len(self.max_frame_len);
         c.auth.clone_from(&self.auth);
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            c = c.with_tls(tls.clone());
+        }
         c
     }
 }
@@ -135,6 +149,8 @@ pub struct ClientBuilder {
     error_policy: ConnectionStateErrorPolicy,
     auth: Vec<(String, Bytes)>,
     max_frame_len: usize,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::TlsConfig>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -161,6 +177,8 @@ impl Default for ClientBuilder {
             error_policy: ConnectionStateErrorPolicy::Standard,
             auth: Vec::new(),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -231,6 +249,31 @@ impl ClientBuilder {
         self
     }
 
+    /// Connects to the servers over TLS (cargo feature `tls`). Each host of the connect
+    /// string is verified under its own name as written there (give servers reached by
+    /// IP address certificates with that IP). A handshake failure moves on to the next
+    /// host; when every host has failed TLS in a row, the client gives up: the state goes
+    /// to LOST, no new session is started, and operations (and
+    /// [`block_until_connected`](Client::block_until_connected)) fail with
+    /// [`Error::Tls`], which says which host and what did not verify. See
+    /// [`SessionConfig::with_tls`].
+    ///
+    /// ```no_run
+    /// # fn demo(ca_pem: &str) -> zk_core::Result<()> {
+    /// use zk_core::{Client, TlsConfig};
+    ///
+    /// let client = Client::builder()
+    ///     .connect_string("zk1.example.com:2281")
+    ///     .tls(TlsConfig::builder().ca_pem(ca_pem).build()?)
+    ///     .build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Checks the settings and starts the client; it connects in the background.
     /// Must be called inside a tokio runtime.
     pub fn build(self) -> Result<Client> {
@@ -270,6 +313,8 @@ impl ClientBuilder {
             error_policy: self.error_policy,
             auth: self.auth,
             max_frame_len: self.max_frame_len,
+            #[cfg(feature = "tls")]
+            tls: self.tls,
         }))
     }
 }

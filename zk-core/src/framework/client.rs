@@ -181,6 +181,10 @@ impl Client {
                     if s == crate::session::SessionState::AuthFailed {
                         return Err(Error::AuthFailed);
                     }
+                    // TLS failed with every server: no session will do better.
+                    if s == crate::session::SessionState::TlsFailed {
+                        return Err(session.ended_error());
+                    }
                     // close() ends the session and no other replaces it: don't wait
                     // out the connection timeout for one.
                     if self.is_closed() {
@@ -293,7 +297,9 @@ impl Inner {
 /// - the first connection is CONNECTED, every later one RECONNECTED;
 /// - a disconnect while connected is SUSPENDED;
 /// - expiry, or the negotiated session timeout passing while SUSPENDED, is LOST,
-///   and a new session is started at once.
+///   and a new session is started at once;
+/// - a failed authentication, or TLS failing with every server, is LOST and the end:
+///   no new session is started, operations fail with that error.
 async fn manage_connection(weak: Weak<Inner>, mut events: SessionEvents) {
     let mut suspended_at: Option<Instant> = None;
     loop {
@@ -353,6 +359,13 @@ async fn manage_connection(weak: Weak<Inner>, mut events: SessionEvents) {
             }
             Some(SessionEvent::AuthFailed) => {
                 warn!("authentication failed: the client cannot continue");
+                inner.set_state(ConnectionState::Lost);
+                return;
+            }
+            // A new session would meet the same certificates: like a failed
+            // authentication, the end of the client (operations get Error::Tls).
+            Some(SessionEvent::TlsFailed(failure)) => {
+                warn!(%failure, "TLS failed with every server: the client cannot continue");
                 inner.set_state(ConnectionState::Lost);
                 return;
             }

@@ -68,6 +68,9 @@ pub struct SessionConfig {
     pub(crate) auth: Vec<(String, Bytes)>,
     /// An existing session to resume (id, password) instead of creating a new one.
     pub(crate) resume: Option<(i64, Bytes)>,
+    /// TLS to every server, when set.
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::TlsConfig>,
 }
 
 impl SessionConfig {
@@ -89,6 +92,8 @@ impl SessionConfig {
             close_timeout: Duration::from_secs(2),
             auth: Vec::new(),
             resume: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -121,6 +126,26 @@ impl SessionConfig {
     pub fn with_resume(mut self, session_id: i64, password: Bytes) -> Self {
         self.resume = Some((session_id, password));
         self
+    }
+
+    /// Connects to every server over TLS (cargo feature `tls`): each host of the connect
+    /// string must present a certificate from a trusted CA that names it as written there
+    /// (an IP address needs an IP subject alternative name), unless
+    /// [`danger_disable_hostname_verification`](crate::TlsConfigBuilder::danger_disable_hostname_verification)
+    /// was asked for. A handshake that fails moves on to the next host, as a connection
+    /// that fails does; once every host has failed TLS in a row the session ends
+    /// ([`SessionState::TlsFailed`](crate::SessionState::TlsFailed)) and operations fail
+    /// with [`Error::Tls`](crate::Error::Tls), which is not retryable.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, tls: crate::tls::TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The TLS settings, when the session connects over TLS.
+    #[cfg(feature = "tls")]
+    pub fn tls(&self) -> Option<&crate::tls::TlsConfig> {
+        self.tls.as_ref()
     }
 
     /// The servers and optional chroot.
@@ -164,8 +189,8 @@ impl SessionConfig {
 
 impl std::fmt::Debug for SessionConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionConfig")
-            .field("connect_string", &self.connect_string)
+        let mut f = f.debug_struct("SessionConfig");
+        f.field("connect_string", &self.connect_string)
             .field("session_timeout", &self.session_timeout)
             .field("can_be_read_only", &self.can_be_read_only)
             .field("max_frame_len", &self.max_frame_len)
@@ -177,7 +202,9 @@ impl std::fmt::Debug for SessionConfig {
                     .resume
                     .as_ref()
                     .map(|(id, pw)| (format!("{id:#x}"), crate::redact::Redacted(!pw.is_empty()))),
-            )
-            .finish()
+            );
+        #[cfg(feature = "tls")]
+        f.field("tls", &self.tls);
+        f.finish()
     }
 }

@@ -1,6 +1,6 @@
 //! Session events and states, as the Java client's default watcher sees them.
 
-use crate::error::Disconnect;
+use crate::error::{Disconnect, TlsError};
 
 /// Something that happened to the session as a whole.
 #[derive(Debug, Clone)]
@@ -17,6 +17,9 @@ pub enum SessionEvent {
     Expired,
     /// Authentication failed. Terminal.
     AuthFailed,
+    /// TLS failed with every server of the connect string in a row; this is the last
+    /// failure. Terminal: operations then fail with [`Error::Tls`](crate::Error::Tls).
+    TlsFailed(TlsError),
     /// The session was closed by its owner. Terminal.
     Closed,
     /// The session's task ended without closing the session (a bug in this
@@ -32,6 +35,7 @@ impl SessionEvent {
             self,
             SessionEvent::Expired
                 | SessionEvent::AuthFailed
+                | SessionEvent::TlsFailed(_)
                 | SessionEvent::Closed
                 | SessionEvent::Failed
         )
@@ -52,6 +56,8 @@ pub enum SessionState {
     Expired,
     /// Authentication failed. Terminal.
     AuthFailed,
+    /// TLS failed with every server in a row. Terminal.
+    TlsFailed,
     /// Closed by its owner. Terminal.
     Closed,
     /// The session's task ended unexpectedly. Terminal.
@@ -73,12 +79,15 @@ impl SessionState {
             self,
             SessionState::Expired
                 | SessionState::AuthFailed
+                | SessionState::TlsFailed
                 | SessionState::Closed
                 | SessionState::Failed
         )
     }
 
-    /// The error an operation gets on a session in this terminal state.
+    /// The error an operation gets on a session in this terminal state. `TlsFailed` has
+    /// none here: its error carries the failure, which the session keeps
+    /// (`Shared::terminal_error`).
     pub(crate) fn terminal_error(self) -> Option<crate::Error> {
         match self {
             SessionState::Expired => Some(crate::Error::SessionExpired),

@@ -162,7 +162,7 @@ impl Session {
         match tokio::time::timeout(timeout, wait).await {
             Err(_) => Err(Error::ConnectionTimeout(timeout)),
             Ok(Err(_)) => Err(Error::Closed),
-            Ok(Ok(s)) => match s.terminal_error() {
+            Ok(Ok(s)) => match self.inner.shared.terminal_error(*s) {
                 Some(e) => Err(e),
                 None => Ok(()),
             },
@@ -222,9 +222,10 @@ impl Session {
     /// The error for a request the task can no longer take or answer. The task
     /// publishes its terminal state before it lets go of any request, so a state
     /// that is not terminal here means the task died without ending the session.
-    fn ended_error(&self) -> Error {
-        self.state()
-            .terminal_error()
+    pub(crate) fn ended_error(&self) -> Error {
+        self.inner
+            .shared
+            .terminal_error(self.state())
             .unwrap_or(Error::SessionFailed)
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
+use crate::error::{Error, TlsError};
 use crate::lock::lock;
 use crate::session::event::{SessionEvent, SessionState};
 
@@ -18,6 +19,8 @@ pub(crate) struct Shared {
     last_zxid: AtomicI64,
     password: Mutex<Bytes>,
     listeners: Mutex<Vec<mpsc::UnboundedSender<SessionEvent>>>,
+    /// Why TLS ended the session, once it has.
+    tls_failure: Mutex<Option<TlsError>>,
 }
 
 impl Shared {
@@ -29,6 +32,7 @@ impl Shared {
             last_zxid: AtomicI64::new(0),
             password: Mutex::new(Bytes::new()),
             listeners: Mutex::new(Vec::new()),
+            tls_failure: Mutex::new(None),
         }
     }
 
@@ -42,6 +46,23 @@ impl Shared {
 
     pub(super) fn set_state(&self, s: SessionState) {
         self.state.send_replace(s);
+    }
+
+    /// Keeps the TLS failure that ends the session; set before the `TlsFailed` state.
+    pub(super) fn set_tls_failure(&self, failure: TlsError) {
+        *lock(&self.tls_failure) = Some(failure);
+    }
+
+    /// The error an operation gets on a session in terminal state `state`.
+    pub(super) fn terminal_error(&self, state: SessionState) -> Option<Error> {
+        if state == SessionState::TlsFailed {
+            return Some(match lock(&self.tls_failure).clone() {
+                Some(failure) => Error::Tls(failure),
+                // Not reached: the failure is kept before the state is published.
+                None => Error::SessionFailed,
+            });
+        }
+        state.terminal_error()
     }
 
     pub(super) fn session_id(&self) -> i64 {

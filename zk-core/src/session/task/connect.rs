@@ -1,6 +1,13 @@
-//! One connection attempt: the next host, the TCP connect and the handshake, and
-//! what every new connection sends before anything else (credentials, then the
-//! watches to re-register).
+//! One connection attempt: the next host, the TCP connect, the TLS handshake (when
+//! configured) and ZooKeeper's handshake, and what every new connection sends before
+//! anything else (credentials, then the watches to re-register).
+//!
+//! A TLS failure (a certificate that does not verify, or a server that refuses ours)
+//! moves on to the next host like any failed attempt, and is logged at `warn`. When
+//! every host of the connect string has failed TLS in a row, trying again cannot help
+//! (certificates do not fix themselves): the session ends as `TlsFailed` and
+//! operations get `Error::Tls`. Any other outcome in between (a host that is down, a
+//! handshake that times out, a connection) starts the count again.
 
 use std::time::Duration;
 
@@ -8,11 +15,13 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
-use tracing::debug;
+use tracing::{debug, warn};
 
+use super::transport::Transport;
 use super::{ConnectionEnd, SessionTask, Terminal, io};
 use crate::error::Disconnect;
 use crate::proto::{ConnectRequest, ConnectResponse, Decode, Reader, frame};
+use crate::session::connect_string::HostAddr;
 use crate::session::event::{SessionEvent, SessionState};
 use crate::session::hosts;
 use crate::watch::set_watches::write_set_watches;
@@ -20,7 +29,7 @@ use crate::watch::set_watches::write_set_watches;
 impl SessionTask {
     /// One connection attempt: the next host, the TCP connect and the handshake, all
     /// within the connect timeout, while commands keep queuing.
-    pub(super) async fn connect(&mut self) -> Result<Result<TcpStream, ConnectionEnd>, Terminal> {
+    pub(super) async fn connect(&mut self) -> Result<Result<Transport, ConnectionEnd>, Terminal> {
         let host = self.hosts.next_host();
         // The Java client's connect timeout (session timeout / hosts), capped at the read
         // timeout: a server that accepts a connection but never answers the handshake
@@ -46,19 +55,35 @@ impl SessionTask {
             read_only: self.config.can_be_read_only,
         };
         let max_frame = self.config.max_frame_len;
+        #[cfg(feature = "tls")]
+        let tls = self.config.tls.clone();
         debug!(%host, ?connect_timeout, "connecting");
         let attempt = async move {
             let addr = hosts::resolve(&host)
                 .await
                 .map_err(|e| Disconnect::ConnectFailed(format!("{host}: {e}")))?;
-            let mut stream = TcpStream::connect(addr)
+            let tcp = TcpStream::connect(addr)
                 .await
                 .map_err(|e| Disconnect::ConnectFailed(format!("{addr}: {e}")))?;
-            let _ = stream.set_nodelay(true);
+            let _ = tcp.set_nodelay(true);
+            #[cfg(feature = "tls")]
+            let mut stream = match &tls {
+                Some(tls) => {
+                    Transport::Tls(Box::new(crate::tls::handshake(tls, &host, tcp).await?))
+                }
+                None => Transport::Plain(tcp),
+            };
+            #[cfg(not(feature = "tls"))]
+            let mut stream = Transport::Plain(tcp);
             let mut buf = BytesMut::new();
             frame::write(&mut buf, &request);
-            stream.write_all(&buf).await.map_err(io)?;
-            let body = read_one_frame(&mut stream, max_frame).await?;
+            let sent = async {
+                stream.write_all(&buf).await?;
+                // TLS holds written bytes until flushed; plain TCP does nothing here.
+                stream.flush().await
+            };
+            sent.await.map_err(|e| handshake_io(&host, e))?;
+            let body = read_one_frame(&mut stream, max_frame, &host).await?;
             let resp = ConnectResponse::decode(&mut Reader::new(body))?;
             Ok::<_, Disconnect>((stream, resp))
         };
@@ -75,16 +100,18 @@ impl SessionTask {
         let (stream, resp) = match result {
             Err(_) => {
                 self.cycle_failed = self.hosts.failed();
+                self.tls_failures_in_a_row = 0;
                 return Ok(Err(ConnectionEnd::Lost(Disconnect::ConnectFailed(
                     format!("no handshake within {connect_timeout:?}"),
                 ))));
             }
             Ok(Err(reason)) => {
                 self.cycle_failed = self.hosts.failed();
-                return Ok(Err(ConnectionEnd::Lost(reason)));
+                return Ok(Err(self.attempt_failed(reason)));
             }
             Ok(Ok(ok)) => ok,
         };
+        self.tls_failures_in_a_row = 0;
         if resp.timeout_ms <= 0 {
             return Ok(Err(ConnectionEnd::Terminal(Terminal::Expired)));
         }
@@ -115,6 +142,26 @@ impl SessionTask {
         Ok(Ok(stream))
     }
 
+    /// What a failed attempt means: a lost connection to try again, or, once TLS has
+    /// failed with every host in a row, the end of the session.
+    fn attempt_failed(&mut self, reason: Disconnect) -> ConnectionEnd {
+        let Disconnect::Tls(failure) = &reason else {
+            self.tls_failures_in_a_row = 0;
+            return ConnectionEnd::Lost(reason);
+        };
+        warn!(host = %failure.host, kind = ?failure.kind, reason = %failure.reason, "TLS handshake failed");
+        self.tls_failures_in_a_row += 1;
+        if self.tls_failures_in_a_row < self.hosts.len() {
+            return ConnectionEnd::Lost(reason);
+        }
+        warn!(
+            hosts = self.hosts.len(),
+            "TLS failed with every server in a row: the session ends"
+        );
+        self.shared.set_tls_failure(failure.clone());
+        ConnectionEnd::Terminal(Terminal::TlsFailed)
+    }
+
     /// Writes what every new connection sends before anything else: credentials,
     /// then the watches to re-register.
     pub(super) fn prime(&mut self, wbuf: &mut BytesMut) {
@@ -131,15 +178,36 @@ impl SessionTask {
 }
 
 /// Reads exactly one frame's body during the handshake.
-async fn read_one_frame(stream: &mut TcpStream, max: usize) -> Result<Bytes, Disconnect> {
+async fn read_one_frame(
+    stream: &mut Transport,
+    max: usize,
+    host: &HostAddr,
+) -> Result<Bytes, Disconnect> {
     let mut buf = BytesMut::with_capacity(64);
     loop {
         if let Some(len) = frame::check(&buf, max)? {
             buf.advance(frame::LENGTH_PREFIX);
             return Ok(buf.split_to(len).freeze());
         }
-        if stream.read_buf(&mut buf).await.map_err(io)? == 0 {
+        let read = stream
+            .read_buf(&mut buf)
+            .await
+            .map_err(|e| handshake_io(host, e))?;
+        if read == 0 {
             return Err(Disconnect::Eof);
         }
     }
+}
+
+/// An I/O error before the session's handshake is done: a TLS failure that shows only
+/// now (with TLS 1.3 a server refuses the client's certificate after the TLS
+/// handshake, on the first read) counts as the TLS failure it is.
+fn handshake_io(host: &HostAddr, e: std::io::Error) -> Disconnect {
+    #[cfg(feature = "tls")]
+    if let Some(failure) = crate::tls::tls_error(host, &e) {
+        return Disconnect::Tls(failure);
+    }
+    #[cfg(not(feature = "tls"))]
+    let _ = host;
+    io(e)
 }

@@ -13,8 +13,9 @@
 //! again, what a lost connection fails, and how the session ends. Each part of one
 //! connection's life has a file of its own:
 //!
-//! - `connect`: one attempt (host, TCP, handshake) and what a new connection sends
-//!   first (credentials, SetWatches).
+//! - `connect`: one attempt (host, TCP, TLS, handshake) and what a new connection
+//!   sends first (credentials, SetWatches); when TLS failures end the session.
+//! - `transport`: the stream a connection runs on, plain TCP or TLS.
 //! - `pump`: serving an established connection: the batched writes, the reads, and
 //!   the one timer for pings, the read timeout and the close timeout.
 //! - `dispatch`: the requests in flight: commands put on the wire with their xids,
@@ -23,6 +24,7 @@
 mod connect;
 mod dispatch;
 mod pump;
+mod transport;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -51,6 +53,8 @@ enum Terminal {
     Expired,
     /// The server refused the session's credentials.
     AuthFailed,
+    /// TLS failed with every host in a row (the failure is in `Shared`).
+    TlsFailed,
     /// The session was closed, or every handle is gone.
     Closed,
 }
@@ -97,6 +101,9 @@ pub(crate) struct SessionTask {
     /// Whether the last failed attempt completed a round of every host: the next
     /// attempt then waits a full pause, not just the jitter.
     cycle_failed: bool,
+    /// Attempts in a row that failed in TLS; the session ends when it reaches the
+    /// number of hosts.
+    tls_failures_in_a_row: usize,
     /// Set once a close was asked for: who to tell when it is done.
     closing: Option<Vec<oneshot::Sender<()>>>,
     /// How the session ends once closing is done: Closed, or Expired when abandoned.
@@ -131,6 +138,7 @@ impl SessionTask {
             closing: None,
             close_as: Terminal::Closed,
             cycle_failed: false,
+            tls_failures_in_a_row: 0,
         }
     }
 
@@ -270,13 +278,23 @@ impl SessionTask {
                 SessionEvent::AuthFailed,
                 KeeperState::AuthFailed,
             ),
+            // Watches end as if authentication had failed: the client could not
+            // authenticate any server (or be authenticated by one).
+            Terminal::TlsFailed => (
+                SessionState::TlsFailed,
+                match self.shared.terminal_error(SessionState::TlsFailed) {
+                    Some(Error::Tls(failure)) => SessionEvent::TlsFailed(failure),
+                    _ => SessionEvent::Failed,
+                },
+                KeeperState::AuthFailed,
+            ),
             Terminal::Closed => (
                 SessionState::Closed,
                 SessionEvent::Closed,
                 KeeperState::Closed,
             ),
         };
-        let err = state.terminal_error().unwrap_or(Error::Closed);
+        let err = self.shared.terminal_error(state).unwrap_or(Error::Closed);
         // Publish the state first, so a handle that sees its request refused reads it.
         self.shared.set_state(state);
         self.rx.close();

@@ -3,17 +3,19 @@
 //! close timeout.
 //!
 //! Writes are batched: every command already waiting is encoded into the write
-//! buffer before the next write, so many requests cost one system call.
+//! buffer before the next write, so many requests cost one system call. Over TLS a
+//! write may leave encrypted bytes inside the TLS layer, so once the buffer is empty
+//! the pump flushes before it counts the batch as sent (plain TCP has nothing to
+//! flush, and skips that).
 
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, sleep_until};
 use tracing::debug;
 
+use super::transport::Transport;
 use super::{ConnectionEnd, SessionTask, io};
 use crate::error::Disconnect;
 use crate::proto::frame::{Split, Splitter};
@@ -29,8 +31,29 @@ const MAX_COMMANDS_PER_WRITE: usize = 1024;
 
 impl SessionTask {
     /// Serves one established connection until it drops or the session ends.
-    pub(super) async fn serve(&mut self, stream: TcpStream) -> ConnectionEnd {
-        let (mut rd, mut wr) = stream.into_split();
+    pub(super) async fn serve(&mut self, stream: Transport) -> ConnectionEnd {
+        match stream {
+            Transport::Plain(tcp) => {
+                let (rd, wr) = tcp.into_split();
+                self.serve_halves(rd, wr, false).await
+            }
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => {
+                let (rd, wr) = tokio::io::split(*tls);
+                self.serve_halves(rd, wr, true).await
+            }
+        }
+    }
+
+    /// Serves a connection through its two halves; `buffered` says that written bytes
+    /// may wait in the writer until flushed (TLS).
+    async fn serve_halves<R, W>(&mut self, mut rd: R, mut wr: W, buffered: bool) -> ConnectionEnd
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        // Bytes written to a buffering writer and not flushed yet.
+        let mut unflushed = false;
         let mut rbuf = BytesMut::with_capacity(64 * 1024);
         let mut frames = Splitter::new(self.config.max_frame_len, ReplyHeader::ENCODED_LEN);
         let mut wbuf = BytesMut::with_capacity(64 * 1024);
@@ -75,7 +98,7 @@ impl SessionTask {
                     }
                     Err(e) => return ConnectionEnd::Lost(io(e)),
                 },
-                r = write_some(&mut wr, &mut wbuf), if !wbuf.is_empty() => match r {
+                r = write_some(&mut wr, &mut wbuf, &mut unflushed, buffered), if !wbuf.is_empty() || unflushed => match r {
                     Ok(()) => last_send = Instant::now(),
                     Err(e) => return ConnectionEnd::Lost(io(e)),
                 },
@@ -146,11 +169,23 @@ impl SessionTask {
     }
 }
 
-/// Writes as much of `wbuf` as the socket takes now.
-async fn write_some(wr: &mut OwnedWriteHalf, wbuf: &mut BytesMut) -> std::io::Result<()> {
+/// Writes as much of `wbuf` as the socket takes now; with the buffer empty, flushes
+/// what a buffering writer still holds.
+async fn write_some<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    wbuf: &mut BytesMut,
+    unflushed: &mut bool,
+    buffered: bool,
+) -> std::io::Result<()> {
+    if wbuf.is_empty() {
+        wr.flush().await?;
+        *unflushed = false;
+        return Ok(());
+    }
     let n = wr.write_buf(wbuf).await?;
     if n == 0 {
         return Err(std::io::ErrorKind::WriteZero.into());
     }
+    *unflushed = buffered;
     Ok(())
 }
