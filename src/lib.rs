@@ -26,6 +26,9 @@ pub mod prelude {
         ConnectionStateErrorPolicy, ConnectionStates, CreateMode, EventType, Id, KeeperState,
         MultiOp, OpResult, Perms, Stat, WatchStream, WatchedEvent, Watcher,
     };
+    /// With the `tls` feature: what a client trusts and shows over TLS.
+    #[cfg(feature = "tls")]
+    pub use zk_core::{TlsConfig, TlsConfigBuilder};
     pub use zk_recipes::{
         CacheError, CacheEvents, ChildData, CloseMode, CuratorCache, CuratorCacheEvent,
         DiscoveryError, DownInstancePolicy, Events, FencingToken, InstanceFilter, InterProcessLock,

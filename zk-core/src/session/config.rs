@@ -135,7 +135,7 @@ impl SessionConfig {
     /// was asked for. A handshake that fails moves on to the next host, as a connection
     /// that fails does; once every host has failed TLS in a row the session ends
     /// ([`SessionState::TlsFailed`](crate::SessionState::TlsFailed)) and operations fail
-    /// with [`Error::Tls`](crate::Error::Tls), which is not retryable.
+    /// with [`Error::Tls`], which is not retryable.
     #[cfg(feature = "tls")]
     pub fn with_tls(mut self, tls: crate::tls::TlsConfig) -> Self {
         self.tls = Some(tls);
