@@ -58,8 +58,8 @@ pub mod watch;
 
 pub use error::{Disconnect, Error, Result, TlsError, TlsErrorKind};
 pub use framework::{
-    Client, ClientBuilder, ConnectionState, ConnectionStateErrorPolicy, ConnectionStates,
-    WatchStream, Watcher,
+    AclProvider, Client, ClientBuilder, ConnectionState, ConnectionStateErrorPolicy,
+    ConnectionStates, DefaultAclProvider, FixedAclProvider, WatchStream, Watcher,
 };
 pub use proto::ops::{ClientInfo, MultiOp, OpResult};
 pub use proto::path;

@@ -16,8 +16,8 @@ use std::time::Duration;
 use common::*;
 use futures::StreamExt;
 use zk_core::{
-    Acl, Client, ClientInfo, Code, ConnectionState, CreateMode, Error, Id, Perms, Session,
-    SessionConfig, SessionEvent, SessionState, TlsConfig, TlsError, TlsErrorKind,
+    Acl, Client, ClientInfo, Code, ConnectionState, CreateMode, Error, FixedAclProvider, Id, Perms,
+    Session, SessionConfig, SessionEvent, SessionState, TlsConfig, TlsError, TlsErrorKind,
 };
 use zk_testing::{
     ClientAuth, RunningServer, ServerConfig, ServerTls, SharedServer, TestingCa, TestingCluster,
@@ -525,4 +525,51 @@ async fn tls_cons(addr: std::net::SocketAddr, ca: &TestingCa) -> Option<String> 
         .await
         .ok()
         .flatten()
+}
+
+#[tokio::test]
+async fn an_acl_provider_on_the_x509_identity_admits_only_that_certificate() {
+    let server = tls_server().await;
+    let owner_only = vec![Acl::new(Perms::ALL, Id::new("x509", "CN=owner,O=zkit"))];
+    let framework = |subject: &str, provider: FixedAclProvider| {
+        Client::builder()
+            .connect_string(secure(server))
+            .session_timeout(SESSION_TIMEOUT)
+            .connection_timeout(DEADLINE)
+            .tls(client_tls(server, subject))
+            .acl_provider(provider)
+            .build()
+            .expect("a client")
+    };
+    let owner = framework("CN=owner,O=zkit", FixedAclProvider::new(owner_only.clone()));
+    let other = framework(
+        "CN=other,O=zkit",
+        FixedAclProvider::new(vec![Acl::open_unsafe()]),
+    );
+    for client in [&owner, &other] {
+        client
+            .block_until_connected(DEADLINE)
+            .await
+            .expect("connected");
+    }
+    let base = unique("x509-provider");
+    let node = format!("{base}/inner/node");
+    owner
+        .create(&node, b"owned")
+        .create_parents()
+        .await
+        .expect("create with parents");
+    for path in [base.as_str(), &format!("{base}/inner"), &node] {
+        let (acl, _) = owner.get_acl(path).await.expect("getACL");
+        assert_eq!(acl, owner_only, "{path}");
+    }
+    let (data, _) = owner.get_data(&node).await.expect("the owner reads");
+    assert_eq!(&data[..], b"owned");
+    let denied = other
+        .get_data(&node)
+        .await
+        .expect_err("another certificate may not");
+    assert_eq!(server_code(&denied), Some(Code::NoAuth), "{denied:?}");
+    owner.close().await;
+    other.close().await;
 }

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use zk_retry::{ExponentialBackoffRetry, RetryPolicy};
 
 use crate::error::{Error, Result};
+use crate::framework::acl_provider::{AclProvider, DefaultAclProvider};
 use crate::framework::client::Client;
 use crate::framework::state::ConnectionStateErrorPolicy;
 use crate::proto::frame::DEFAULT_MAX_FRAME_LEN;
@@ -31,6 +32,7 @@ pub struct ClientConfig {
     pub(crate) error_policy: ConnectionStateErrorPolicy,
     pub(crate) auth: Vec<(String, Bytes)>,
     pub(crate) max_frame_len: usize,
+    pub(crate) acl_provider: Arc<dyn AclProvider>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::TlsConfig>,
 }
@@ -82,6 +84,11 @@ impl ClientConfig {
         self.max_frame_len
     }
 
+    /// What chooses the ACL of a node created without one.
+    pub fn acl_provider(&self) -> &Arc<dyn AclProvider> {
+        &self.acl_provider
+    }
+
     /// The TLS settings, when the client connects over TLS.
     #[cfg(feature = "tls")]
     pub fn tls(&self) -> Option<&crate::tls::TlsConfig> {
@@ -100,7 +107,8 @@ impl std::fmt::Debug for ClientConfig {
             .field("can_be_read_only", &self.can_be_read_only)
             .field("error_policy", &self.error_policy)
             .field("auth", &crate::redact::RedactedAuth(&self.auth))
-            .field("max_frame_len", &self.max_frame_len);
+            .field("max_frame_len", &self.max_frame_len)
+            .field("acl_provider", &self.acl_provider);
         #[cfg(feature = "tls")]
         f.field("tls", &self.tls);
         f.finish()
@@ -149,6 +157,7 @@ pub struct ClientBuilder {
     error_policy: ConnectionStateErrorPolicy,
     auth: Vec<(String, Bytes)>,
     max_frame_len: usize,
+    acl_provider: Arc<dyn AclProvider>,
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::TlsConfig>,
 }
@@ -177,6 +186,7 @@ impl Default for ClientBuilder {
             error_policy: ConnectionStateErrorPolicy::Standard,
             auth: Vec::new(),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            acl_provider: Arc::new(DefaultAclProvider),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -249,6 +259,16 @@ impl ClientBuilder {
         self
     }
 
+    /// What chooses the ACL of a node created without one (Curator's `ACLProvider`;
+    /// default [`DefaultAclProvider`], open to everyone): asked for every create that
+    /// sets no ACL, for each parent `create_parents` makes, for the namespace node and
+    /// for a transaction's creates. Recipes create through the client, so their nodes
+    /// follow it too.
+    pub fn acl_provider(mut self, provider: impl AclProvider + 'static) -> Self {
+        self.acl_provider = Arc::new(provider);
+        self
+    }
+
     /// Connects to the servers over TLS (cargo feature `tls`). Each host of the connect
     /// string is verified under its own name as written there (give servers reached by
     /// IP address certificates with that IP). A handshake failure moves on to the next
@@ -313,6 +333,7 @@ impl ClientBuilder {
             error_policy: self.error_policy,
             auth: self.auth,
             max_frame_len: self.max_frame_len,
+            acl_provider: self.acl_provider,
             #[cfg(feature = "tls")]
             tls: self.tls,
         }))

@@ -211,7 +211,10 @@ impl Client {
     {
         zk_retry::retry(&self.inner.config.retry_policy, || async {
             let session = self.connected_session().await?;
-            self.inner.namespace.ensure(&session).await?;
+            self.inner
+                .namespace
+                .ensure(&session, self.inner.config.acl_provider.as_ref())
+                .await?;
             op(session).await
         })
         .await

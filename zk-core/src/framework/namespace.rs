@@ -4,8 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
+use crate::framework::acl_provider::AclProvider;
 use crate::proto::path;
-use crate::proto::{Acl, Code, CreateMode};
+use crate::proto::{Code, CreateMode};
 use crate::session::Session;
 
 /// A client's namespace (possibly none).
@@ -64,13 +65,14 @@ impl Namespace {
         }
     }
 
-    /// Creates the namespace node (and its parents) once per client.
-    pub(crate) async fn ensure(&self, session: &Session) -> Result<()> {
+    /// Creates the namespace node (and its parents) once per client, with the ACLs
+    /// `acls` gives them.
+    pub(crate) async fn ensure(&self, session: &Session, acls: &dyn AclProvider) -> Result<()> {
         if self.ready.load(Ordering::Acquire) {
             return Ok(());
         }
         if let Some(p) = &self.prefix {
-            make_dirs(session, p, false).await?;
+            make_dirs(session, p, false, acls).await?;
         }
         self.ready.store(true, Ordering::Release);
         Ok(())
@@ -87,13 +89,13 @@ impl Namespace {
 /// Creates `session_path` and every missing ancestor as empty nodes (containers if
 /// asked and the server supports them), as Curator's `ZKPaths.mkdirs` does: each
 /// level is checked with exists first, so an existing node under a restrictive ACL
-/// is not a NoAuth.
+/// is not a NoAuth. Each node gets the ACL `acls` gives its path.
 pub(crate) async fn make_dirs(
     session: &Session,
     session_path: &str,
     as_containers: bool,
+    acls: &dyn AclProvider,
 ) -> Result<()> {
-    let acl = [Acl::open_unsafe()];
     let mut at = 0;
     while at < session_path.len() {
         let next = session_path[at + 1..]
@@ -105,6 +107,7 @@ pub(crate) async fn make_dirs(
         if session.exists(prefix).await?.is_some() {
             continue;
         }
+        let acl = acls.acl_for_path(prefix);
         let mode = if as_containers {
             CreateMode::Container
         } else {

@@ -8,6 +8,7 @@ use tracing::{info, warn};
 
 use crate::error::{Error, Result};
 use crate::framework::Client;
+use crate::framework::acl_provider::AclProvider;
 use crate::framework::namespace::make_dirs;
 use crate::framework::ops::OpFuture;
 use crate::framework::ops::protected::{find_protected_node, protected_path, split};
@@ -51,7 +52,10 @@ impl<'a> CreateBuilder<'a> {
         self
     }
 
-    /// The node's ACL (default: open to all, as Curator's default ACL provider).
+    /// The node's ACL (default: what the client's
+    /// [`AclProvider`] gives the path, open to all unless one was
+    /// installed). Parents made by [`create_parents`](Self::create_parents) get the
+    /// provider's ACL for their own paths, not this one.
     pub fn acl(mut self, acl: Vec<Acl>) -> Self {
         self.acl = Some(acl);
         self
@@ -131,11 +135,13 @@ impl<'a> CreateBuilder<'a> {
             Some(id) => protected_path(&full, id),
             None => full,
         };
-        let acl = self.acl.unwrap_or_else(|| vec![Acl::open_unsafe()]);
+        let acls = client.inner.config.acl_provider.as_ref();
+        let acl = self.acl.unwrap_or_else(|| acls.acl_for_path(&target));
         let spec = CreateSpec {
             path: &target,
             data: self.data,
             acl: &acl,
+            acls,
             mode: self.mode,
             ttl: self.ttl,
             parents: self.parents,
@@ -203,6 +209,8 @@ struct CreateSpec<'a> {
     path: &'a str,
     data: &'a [u8],
     acl: &'a [Acl],
+    /// The ACLs of the parents it makes.
+    acls: &'a dyn AclProvider,
     mode: CreateMode,
     ttl: Option<Duration>,
     parents: Option<bool>,
@@ -223,7 +231,7 @@ impl CreateSpec<'_> {
         {
             let (parent, _) = split(self.path);
             if parent != "/" {
-                make_dirs(s, parent, containers).await?;
+                make_dirs(s, parent, containers, self.acls).await?;
             }
             result = self.create_node(s).await;
         }

@@ -15,7 +15,8 @@ enum TxOp {
         path: String,
         data: Vec<u8>,
         mode: CreateMode,
-        acl: Vec<Acl>,
+        /// `None`: the client's ACL provider's.
+        acl: Option<Vec<Acl>>,
     },
     Delete {
         path: String,
@@ -59,12 +60,14 @@ impl<'a> TransactionBuilder<'a> {
         self
     }
 
-    /// Creates a persistent node.
+    /// Creates a persistent node, with the ACL the client's
+    /// [`AclProvider`](crate::AclProvider) gives its path.
     pub fn create(self, path: impl Into<String>, data: impl AsRef<[u8]>) -> Self {
         self.create_with_mode(path, data, CreateMode::Persistent)
     }
 
-    /// Creates a node of the given mode.
+    /// Creates a node of the given mode, with the ACL the client's
+    /// [`AclProvider`](crate::AclProvider) gives its path.
     pub fn create_with_mode(
         mut self,
         path: impl Into<String>,
@@ -75,7 +78,7 @@ impl<'a> TransactionBuilder<'a> {
             path: path.into(),
             data: data.as_ref().to_vec(),
             mode,
-            acl: vec![Acl::open_unsafe()],
+            acl: None,
         };
         self.ops.push(op);
         self
@@ -133,14 +136,25 @@ impl<'a> IntoFuture for TransactionBuilder<'a> {
                 };
                 full.push(ns.apply(path, sequential)?);
             }
-            let ops: Vec<MultiOp<'_>> = self
+            // Each create's ACL: its own, or what the client's provider gives its path.
+            let acls = self.client.inner.config.acl_provider.as_ref();
+            let create_acls: Vec<Vec<Acl>> = self
                 .ops
                 .iter()
                 .zip(&full)
                 .map(|(op, path)| match op {
-                    TxOp::Create {
-                        data, mode, acl, ..
-                    } => MultiOp::Create {
+                    TxOp::Create { acl: Some(acl), .. } => acl.clone(),
+                    TxOp::Create { acl: None, .. } => acls.acl_for_path(path),
+                    _ => Vec::new(),
+                })
+                .collect();
+            let ops: Vec<MultiOp<'_>> = self
+                .ops
+                .iter()
+                .zip(&full)
+                .zip(&create_acls)
+                .map(|((op, path), acl)| match op {
+                    TxOp::Create { data, mode, .. } => MultiOp::Create {
                         path,
                         data,
                         acl,
