@@ -1,7 +1,9 @@
 //! Service discovery end to end over TLS (feature `tls`): a service registers through a
 //! client with a certificate of its own, a consumer finds it through a provider over TLS,
 //! and after the registrar's session expires the framework rebuilds the session over TLS
-//! and discovery registers the instance again, which the consumer's cache sees.
+//! and discovery registers the instance again, which the consumer's cache sees. The
+//! registrar's `AclProvider` gives the recipe's nodes their ACL: the registrar's
+//! certificate may change them, anyone may read them.
 //!
 //! Across the crates: zk-core's TLS, zk-recipes' discovery, zk-testing's TLS server
 //! (client certificates required).
@@ -23,13 +25,22 @@ fn tls_for(ca: &TestingCa, subject: &str) -> TlsConfig {
         .expect("a TLS config")
 }
 
-async fn tls_client(server: &TestingServer, subject: &str) -> Client {
+/// The ACL the registrar's nodes get: its certificate may do anything, anyone may read.
+fn registrar_acl() -> Vec<Acl> {
+    vec![
+        Acl::new(Perms::ALL, Id::new("x509", "CN=api-server")),
+        Acl::new(Perms::READ, Id::anyone()),
+    ]
+}
+
+async fn tls_client(server: &TestingServer, subject: &str, acl: Vec<Acl>) -> Client {
     let ca = server.tls().expect("TLS").ca();
     let client = Client::builder()
         .connect_string(server.secure_connect_string().expect("a TLS port"))
         .session_timeout(Duration::from_secs(10))
         .connection_timeout(DEADLINE)
         .tls(tls_for(ca, subject))
+        .acl_provider(zkit::zk_core::FixedAclProvider::new(acl))
         .build()
         .expect("a client");
     client
@@ -64,7 +75,7 @@ async fn service_discovery_over_tls_registers_finds_and_registers_again_after_ex
             .await
             .expect("a TLS server starts");
 
-    let registrar = tls_client(&server, "CN=api-server").await;
+    let registrar = tls_client(&server, "CN=api-server", registrar_acl()).await;
     let me = ServiceInstance::builder()
         .name("api.user")
         .id("tls-1")
@@ -80,7 +91,7 @@ async fn service_discovery_over_tls_registers_finds_and_registers_again_after_ex
         .expect("a discovery");
     registration.start().await.expect("registered over TLS");
 
-    let consumer = tls_client(&server, "CN=api-client").await;
+    let consumer = tls_client(&server, "CN=api-client", vec![Acl::open_unsafe()]).await;
     let lookup = ServiceDiscovery::builder()
         .client(consumer.clone())
         .base_path("/services")
@@ -97,6 +108,27 @@ async fn service_discovery_over_tls_registers_finds_and_registers_again_after_ex
         .get_instance()
         .expect("the instance, from the cache");
     assert_eq!(*found, me);
+
+    // The recipe's nodes, the parents it made included, carry the provider's ACL.
+    let path = "/services/api.user/tls-1";
+    for node in ["/services", "/services/api.user", path] {
+        let (acl, _) = consumer.get_acl(node).await.expect("getACL");
+        assert_eq!(acl, registrar_acl(), "{node}");
+    }
+    let denied = consumer
+        .set_data(path, b"hijacked")
+        .await
+        .expect_err("another certificate may not change the registration");
+    assert!(
+        matches!(
+            &denied,
+            ZkError::Server {
+                code: Code::NoAuth,
+                ..
+            }
+        ),
+        "{denied:?}"
+    );
 
     // The registrar's session expires; its client builds a new one over TLS and the
     // instance is registered again under that session.
@@ -118,7 +150,6 @@ async fn service_discovery_over_tls_registers_finds_and_registers_again_after_ex
     .await
     .expect("LOST, then RECONNECTED on a new session");
     assert_ne!(registrar.session_id(), old_id);
-    let path = "/services/api.user/tls-1";
     eventually("the instance registered by the new session", || async {
         matches!(
             consumer.exists(path).await,

@@ -37,7 +37,7 @@ pub(crate) mod bulk_read;
 mod child_data;
 mod curator_cache;
 mod driver;
-mod ensure_path;
+pub(crate) mod ensure_path;
 mod error;
 mod events;
 mod node_cache;

@@ -83,6 +83,10 @@ impl<T: Payload> ServiceDiscovery<T> {
             match self.inner.client.create(base, b"").create_parents().await {
                 Ok(_) => info!(path = %base, "service discovery: created the base path"),
                 Err(e) if e.code() == Some(Code::NodeExists) => {}
+                // The base path exists under an ACL that lets this client read it only.
+                Err(e) if e.code() == Some(Code::NoAuth) => {
+                    crate::cache::ensure_path::exists_or(&self.inner.client, base, e).await?;
+                }
                 Err(e) => return Err(e.into()),
             }
         }
