@@ -573,3 +573,96 @@ async fn an_acl_provider_on_the_x509_identity_admits_only_that_certificate() {
     owner.close().await;
     other.close().await;
 }
+
+/// Everything the crate logs, at every level, while this thread's subscriber is set.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_private_key_reaches_the_logs_at_any_level() {
+    let server = tls_server().await;
+    let cert = ca_of(server)
+        .client_cert("CN=quiet")
+        .expect("a certificate");
+    let key_lines: Vec<String> = cert
+        .key_pem()
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .map(str::to_owned)
+        .collect();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    // This test's runtime runs on this thread only, so its tasks log here too.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let tls = TlsConfig::builder()
+        .ca_pem(ca_of(server).cert_pem())
+        .client_cert_pem(cert.cert_pem(), cert.key_pem())
+        .build()
+        .expect("a TLS config");
+    tracing::debug!(config = ?tls, "a TLS config, as a program might log it");
+    let client = Client::builder()
+        .connect_string(secure(server))
+        .session_timeout(SESSION_TIMEOUT)
+        .connection_timeout(DEADLINE)
+        .tls(tls.clone())
+        .build()
+        .expect("a client");
+    tracing::debug!(config = ?client.config(), "the client's config");
+    client
+        .block_until_connected(DEADLINE)
+        .await
+        .expect("connected");
+    let path = unique("quiet");
+    client.create(&path, b"").await.expect("create");
+    client.close().await;
+    // And a failure: the same key, another CA's server.
+    let other = TestingCa::new("unknown").expect("a CA");
+    let failing = TlsConfig::builder()
+        .ca_pem(other.cert_pem())
+        .client_cert_pem(cert.cert_pem(), cert.key_pem())
+        .build()
+        .expect("a TLS config");
+    let _ = refused(&start_session(&secure(server), failing), DEADLINE).await;
+
+    let logs = String::from_utf8_lossy(
+        &captured
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+    .into_owned();
+    assert!(
+        logs.contains("handshake done"),
+        "the capture saw the session: {logs}"
+    );
+    assert!(
+        logs.contains("TLS handshake failed"),
+        "and the failure: {logs}"
+    );
+    assert!(!logs.contains("PRIVATE KEY"), "{logs}");
+    for line in &key_lines {
+        assert!(
+            !logs.contains(line.as_str()),
+            "a line of the key is in the logs"
+        );
+    }
+}

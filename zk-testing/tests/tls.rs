@@ -143,3 +143,26 @@ async fn a_tls_server_serves_its_ca_certificate_and_requires_a_client_certificat
     );
     assert_ne!(server.secure_addr(), Some(server.addr()));
 }
+
+#[tokio::test]
+async fn a_server_that_wants_client_certificates_serves_clients_with_and_without_one() {
+    let tls = ServerTls::new()
+        .expect("a CA")
+        .client_auth(ClientAuth::Want);
+    let config = ServerConfig::builder().tls(tls).build().expect("a config");
+    let server = TestingServer::start_with(config)
+        .await
+        .expect("a TLS server starts");
+    let tls = server.tls().expect("TLS");
+    assert_eq!(tls.client_auth_mode(), ClientAuth::Want);
+    let carol = tls
+        .ca()
+        .client_cert("CN=carol")
+        .expect("a client certificate");
+    for identity in [Some(&carol), None] {
+        let answer = tls_four_letter_word(&server, client_config(tls.ca(), identity), "ruok")
+            .await
+            .expect("served either way");
+        assert_eq!(answer, "imok", "with a certificate: {}", identity.is_some());
+    }
+}
