@@ -381,7 +381,7 @@ async fn a_session_expired_over_tls_is_rebuilt_by_the_framework_client() {
         "the old session's ephemeral went with it"
     );
     // The new session is over TLS too, with the same identity.
-    let me = client.session().who_am_i().await.expect("whoAmI");
+    let me = client.who_am_i().await.expect("whoAmI");
     assert!(
         me.iter()
             .any(|id| id.auth_scheme == "x509" && id.user == "CN=rebuilt"),
@@ -665,4 +665,74 @@ async fn no_private_key_reaches_the_logs_at_any_level() {
             "a line of the key is in the logs"
         );
     }
+}
+
+#[tokio::test]
+async fn a_host_whose_certificate_fails_is_skipped_and_only_a_full_cycle_of_failures_ends_the_session()
+ {
+    let good = tls_server().await;
+    // A second server whose certificate comes from a CA the clients do not trust.
+    let stranger = ServerTls::new()
+        .expect("a test CA")
+        .client_auth(ClientAuth::None);
+    let bad = zk_testing::TestingServer::start_with(
+        ServerConfig::builder()
+            .tls(stranger)
+            .build()
+            .expect("a valid config"),
+    )
+    .await
+    .expect("a second TLS server starts");
+    let bad_addr = bad.secure_addr().expect("TLS");
+
+    // Each host is verified on its own: with a good one in the list, sessions connect
+    // (the rotation's order is random; whichever comes first, they end up on the good one).
+    let mixed = format!("{bad_addr},{}", secure(good));
+    for n in 0..4 {
+        let session = tls_session(&mixed, client_tls(good, &format!("CN=mixed-{n}"))).await;
+        assert!(
+            bounded("exists", session.exists("/"))
+                .await
+                .expect("served")
+                .is_some()
+        );
+        session.close().await;
+    }
+
+    // Two hosts that both fail: the session ends after trying each once, not before.
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let both_bad = format!("{bad_addr},localhost:{}", bad_addr.port());
+    let failure = refused(
+        &start_session(&both_bad, client_tls(good, "CN=nowhere")),
+        DEADLINE,
+    )
+    .await;
+    assert_eq!(
+        failure.kind,
+        TlsErrorKind::UntrustedCertificate,
+        "{failure}"
+    );
+    let logs = String::from_utf8_lossy(
+        &captured
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+    .into_owned();
+    assert_eq!(
+        logs.matches("TLS handshake failed").count(),
+        2,
+        "one failure per host before the session ends: {logs}"
+    );
+    assert!(logs.contains(&bad_addr.to_string()), "{logs}");
+    assert!(
+        logs.contains(&format!("localhost:{}", bad_addr.port())),
+        "{logs}"
+    );
 }

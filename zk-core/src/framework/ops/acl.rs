@@ -1,10 +1,13 @@
-//! `client.get_acl(path)`, `client.set_acl(path, acl)` and `client.sync(path)`.
+//! `client.get_acl(path)`, `client.set_acl(path, acl)`, `client.sync(path)`, and
+//! `client.who_am_i()`: who the server says the client is (what ACLs are checked
+//! against).
 
 use std::future::IntoFuture;
 
 use crate::error::Result;
 use crate::framework::Client;
 use crate::framework::ops::OpFuture;
+use crate::proto::ops::ClientInfo;
 use crate::proto::{Acl, Stat};
 
 /// Builds a setACL. Await it for the node's new stat.
@@ -60,5 +63,12 @@ impl Client {
     pub async fn sync(&self, path: &str) -> Result<()> {
         self.with_retry_at(path, async |s, full| s.sync(full).await)
             .await
+    }
+
+    /// Who the server says this client is: one entry per identity its connection
+    /// holds (`ip`, `digest`, the `x509` subject of its TLS certificate, ...), the
+    /// identities ACLs are checked against. Needs ZooKeeper 3.7 or later.
+    pub async fn who_am_i(&self) -> Result<Vec<ClientInfo>> {
+        self.with_retry(|s| async move { s.who_am_i().await }).await
     }
 }
