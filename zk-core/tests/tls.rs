@@ -736,3 +736,47 @@ async fn a_host_whose_certificate_fails_is_skipped_and_only_a_full_cycle_of_fail
         "{logs}"
     );
 }
+
+#[tokio::test]
+async fn over_tls_1_3_a_refused_client_certificate_shows_after_the_handshake_and_is_typed_too() {
+    init_tracing();
+    // ZooKeeper 3.8 speaks TLS 1.2 unless told otherwise; its default cipher list has
+    // no TLS 1.3 suites, so they are named too.
+    let tls = ServerTls::new()
+        .expect("a test CA")
+        .client_auth(ClientAuth::Need);
+    let config = ServerConfig::builder()
+        .tls(tls)
+        .cfg_entry("ssl.protocol", "TLSv1.3")
+        .cfg_entry("ssl.enabledProtocols", "TLSv1.3")
+        .cfg_entry(
+            "ssl.ciphersuites",
+            "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256",
+        )
+        .build()
+        .expect("a valid config");
+    let server = zk_testing::TestingServer::start_with(config)
+        .await
+        .expect("a TLS 1.3 server starts");
+    let ca = server.tls().expect("TLS").ca().clone();
+    let connect = server.secure_connect_string().expect("a TLS port");
+
+    let session = tls_session(&connect, tls_config(&ca, &ca, "CN=modern")).await;
+    let me = bounded("whoAmI", session.who_am_i()).await.expect("whoAmI");
+    assert!(
+        me.iter()
+            .any(|id| id.auth_scheme == "x509" && id.user == "CN=modern"),
+        "{me:?}"
+    );
+    session.close().await;
+
+    // With TLS 1.3 the client's handshake is over before the server has checked the
+    // client's certificate: its refusal arrives on the first read, and is a TLS failure.
+    let other = TestingCa::new("not the server's").expect("a CA");
+    let failure = refused(
+        &start_session(&connect, tls_config(&ca, &other, "CN=stranger")),
+        DEADLINE,
+    )
+    .await;
+    assert_eq!(failure.kind, TlsErrorKind::RefusedByServer, "{failure}");
+}

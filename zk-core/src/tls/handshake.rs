@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::{self, CertificateError};
+use tracing::debug;
 
 use super::TlsConfig;
 use crate::error::{Disconnect, TlsError, TlsErrorKind};
@@ -34,14 +35,22 @@ pub(crate) async fn handshake(
                 ),
             ))
         })?;
-    config
+    let stream = config
         .connector()
         .connect(name, tcp)
         .await
         .map_err(|e| match tls_error(host, &e) {
             Some(tls) => Disconnect::Tls(tls),
             None => Disconnect::Io(Arc::new(e)),
-        })
+        })?;
+    let (_, connection) = stream.get_ref();
+    debug!(
+        %host,
+        version = ?connection.protocol_version(),
+        cipher_suite = ?connection.negotiated_cipher_suite().map(|s| s.suite()),
+        "TLS handshake done"
+    );
+    Ok(stream)
 }
 
 /// The TLS failure inside an I/O error from a TLS stream, if that is what it is: the
