@@ -132,6 +132,64 @@ async fn a_session_over_tls_creates_and_reads_a_node() {
     for read in futures::future::join_all(reads).await {
         assert!(read.expect("exists").is_some());
     }
+    // closeSession goes out (flushed) and is answered: the ephemeral node goes at once,
+    // not at the session timeout.
+    let ephemeral = format!("{path}/mine");
+    bounded(
+        "create",
+        session.create(
+            &ephemeral,
+            b"",
+            &[Acl::open_unsafe()],
+            CreateMode::Ephemeral,
+        ),
+    )
+    .await
+    .expect("an ephemeral node");
+    let closed = tokio::time::Instant::now();
+    session.close().await;
+    assert!(
+        closed.elapsed() < Duration::from_secs(1),
+        "close() was answered, not timed out: {:?}",
+        closed.elapsed()
+    );
+    let observer = tls_session(&secure(server), client_tls(server, "CN=observer")).await;
+    assert!(
+        bounded("exists", observer.exists(&ephemeral))
+            .await
+            .expect("exists")
+            .is_none(),
+        "the closed session's ephemeral node is gone"
+    );
+    observer.close().await;
+}
+
+#[tokio::test]
+async fn an_idle_tls_session_keeps_itself_alive_with_pings() {
+    let server = tls_server().await;
+    let config = SessionConfig::new(
+        secure(server).parse().expect("a connect string"),
+        Duration::from_millis(1500),
+    )
+    .with_tls(client_tls(server, "CN=idle"));
+    let (session, mut events) = Session::start_with_events(config);
+    session.wait_connected(DEADLINE).await.expect("connected");
+    let id = session.session_id();
+    let first = next_event(&mut events).await;
+    assert!(matches!(first, SessionEvent::SyncConnected), "{first:?}");
+    // Three session timeouts of silence: only pings (each flushed through TLS) keep the
+    // connection and the session.
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    assert!(
+        bounded("exists", session.exists("/"))
+            .await
+            .expect("served")
+            .is_some()
+    );
+    assert_eq!(session.session_id(), id);
+    assert_eq!(session.state(), SessionState::Connected);
+    let quiet = tokio::time::timeout(Duration::from_millis(100), events.next()).await;
+    assert!(quiet.is_err(), "no disconnect happened: {quiet:?}");
     session.close().await;
 }
 

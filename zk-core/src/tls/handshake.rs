@@ -35,14 +35,15 @@ pub(crate) async fn handshake(
                 ),
             ))
         })?;
-    let stream = config
-        .connector()
-        .connect(name, tcp)
-        .await
-        .map_err(|e| match tls_error(host, &e) {
-            Some(tls) => Disconnect::Tls(tls),
-            None => Disconnect::Io(Arc::new(e)),
-        })?;
+    let stream =
+        config
+            .connector()
+            .connect(name, tcp)
+            .await
+            .map_err(|e| match tls_error(host, &e) {
+                Some(tls) => Disconnect::Tls(tls),
+                None => Disconnect::Io(Arc::new(e)),
+            })?;
     let (_, connection) = stream.get_ref();
     debug!(
         %host,

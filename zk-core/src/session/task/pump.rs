@@ -189,3 +189,69 @@ async fn write_some<W: AsyncWrite + Unpin>(
     *unflushed = buffered;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use super::*;
+
+    /// A writer that, like TLS, holds what it is given until it is flushed.
+    #[derive(Default)]
+    struct Holding {
+        held: Vec<u8>,
+        sent: Vec<u8>,
+    }
+
+    impl AsyncWrite for Holding {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            self.held.extend_from_slice(buf);
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            let held = std::mem::take(&mut self.held);
+            self.sent.extend_from_slice(&held);
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_buffering_writer_is_flushed_once_the_batch_is_written() {
+        let mut wr = Holding::default();
+        let mut wbuf = BytesMut::from(&b"request"[..]);
+        let mut unflushed = false;
+        write_some(&mut wr, &mut wbuf, &mut unflushed, true)
+            .await
+            .expect("write");
+        assert!(wbuf.is_empty());
+        assert!(unflushed, "the batch is in the writer, not yet on the wire");
+        assert!(wr.sent.is_empty());
+        // The pump's next turn (the buffer empty, `unflushed` set) flushes.
+        write_some(&mut wr, &mut wbuf, &mut unflushed, true)
+            .await
+            .expect("flush");
+        assert!(!unflushed);
+        assert_eq!(wr.sent, b"request");
+    }
+
+    #[tokio::test]
+    async fn a_plain_writer_is_never_marked_unflushed() {
+        let mut wr = Holding::default();
+        let mut wbuf = BytesMut::from(&b"request"[..]);
+        let mut unflushed = false;
+        write_some(&mut wr, &mut wbuf, &mut unflushed, false)
+            .await
+            .expect("write");
+        assert!(!unflushed, "plain TCP has nothing to flush: no extra turn");
+    }
+}
