@@ -757,6 +757,21 @@ async fn a_host_whose_certificate_fails_is_skipped_and_only_a_full_cycle_of_fail
         session.close().await;
     }
 
+    // The same server under two names, one its certificate does not carry: each host is
+    // verified under its own name, so sessions end up on `127.0.0.1` whatever the order.
+    let port = good.secure_addr().expect("TLS").port();
+    let two_names = format!("localhost:{port},127.0.0.1:{port}");
+    for n in 0..4 {
+        let session = tls_session(&two_names, client_tls(good, &format!("CN=named-{n}"))).await;
+        assert!(
+            bounded("exists", session.exists("/"))
+                .await
+                .expect("served")
+                .is_some()
+        );
+        session.close().await;
+    }
+
     // Two hosts that both fail: the session ends after trying each once, not before.
     let captured = Captured::default();
     let writer = captured.clone();
