@@ -107,6 +107,7 @@ pub struct TlsConfigBuilder {
     ca_pems: Vec<Vec<u8>>,
     client: Option<(Vec<u8>, Vec<u8>)>,
     verify_hostname: bool,
+    native_roots: bool,
 }
 
 impl Default for TlsConfigBuilder {
@@ -115,6 +116,7 @@ impl Default for TlsConfigBuilder {
             ca_pems: Vec::new(),
             client: None,
             verify_hostname: true,
+            native_roots: false,
         }
     }
 }
@@ -131,6 +133,7 @@ impl fmt::Debug for TlsConfigBuilder {
                     .map(|_| "<certificate and redacted key>"),
             )
             .field("verify_hostname", &self.verify_hostname)
+            .field("native_roots", &self.native_roots)
             .finish()
     }
 }
@@ -141,6 +144,16 @@ impl TlsConfigBuilder {
     /// more than once.
     pub fn ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
         self.ca_pems.push(pem.as_ref().to_vec());
+        self
+    }
+
+    /// Trusts the operating system's CAs too (cargo feature `tls-native-roots`): for
+    /// servers whose certificates come from a CA installed on the machine (a public one,
+    /// or a company's). Certificates of the system's store that do not parse are
+    /// skipped; none at all is an error at [`build`](Self::build).
+    #[cfg(feature = "tls-native-roots")]
+    pub fn native_roots(mut self) -> Self {
+        self.native_roots = true;
         self
     }
 
@@ -177,6 +190,24 @@ impl TlsConfigBuilder {
                 roots
                     .add(cert)
                     .map_err(|e| invalid(format!("a CA certificate: {e}")))?;
+            }
+        }
+        #[cfg(feature = "tls-native-roots")]
+        if self.native_roots {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, skipped) = roots.add_parsable_certificates(found.certs);
+            tracing::debug!(
+                added,
+                skipped,
+                errors = found.errors.len(),
+                "the system's CA certificates"
+            );
+            if added == 0 {
+                let why: Vec<String> = found.errors.iter().map(ToString::to_string).collect();
+                return Err(invalid(format!(
+                    "no usable CA certificate in the system's store ({})",
+                    why.join("; ")
+                )));
             }
         }
         if roots.is_empty() {

@@ -101,3 +101,16 @@ fn hostname_verification_is_off_only_when_asked_by_name() {
         .expect("a config");
     assert!(!tls.verifies_hostname());
 }
+
+#[cfg(feature = "tls-native-roots")]
+#[test]
+fn the_systems_roots_can_be_trusted_beside_a_ca_of_ones_own() {
+    // Debian's ca-certificates (installed with the JDK) holds well over a hundred.
+    let ca = ca();
+    let tls = TlsConfig::builder()
+        .native_roots()
+        .ca_pem(ca.cert_pem())
+        .build()
+        .expect("the system's CAs and one more");
+    assert!(tls.trusted_certificates() > 10, "{tls:?}");
+}
