@@ -202,6 +202,41 @@ async fn a_transaction_returns_one_result_per_operation_in_order() {
 }
 
 #[tokio::test]
+async fn a_multi_read_answers_each_read_in_order_and_a_missing_node_alone_fails() {
+    let server = server().await;
+    let client = client_of(&server).await;
+    let root = client.create(&unique("multiread"), b"top").await.unwrap();
+    client.create(&format!("{root}/b"), b"bee").await.unwrap();
+    client.create(&format!("{root}/a"), b"").await.unwrap();
+
+    let results = client
+        .multi_read()
+        .get_data(format!("{root}/b"))
+        .get_data(format!("{root}/missing"))
+        .get_children(root.clone())
+        .get_data(root.clone())
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 4, "{results:?}");
+    assert!(
+        matches!(&results[0], OpResult::GetData { data, stat } if data.as_ref() == b"bee" && stat.data_length == 3),
+        "{:?}",
+        results[0]
+    );
+    assert!(matches!(results[1], OpResult::Error { code: Code::NoNode }));
+    match &results[2] {
+        OpResult::GetChildren { children } => {
+            let mut names = children.clone();
+            names.sort();
+            assert_eq!(names, ["a", "b"]);
+        }
+        other => panic!("expected the children, got {other:?}"),
+    }
+    assert!(matches!(&results[3], OpResult::GetData { data, .. } if data.as_ref() == b"top"));
+    assert!(client.multi_read().await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_failing_transaction_applies_nothing_and_names_the_failing_operation() {
     let server = server().await;
     let client = client_of(&server).await;
