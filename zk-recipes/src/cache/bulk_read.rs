@@ -40,7 +40,8 @@ impl BatchedReads {
         Self::default()
     }
 
-    fn allowed(&self) -> bool {
+    /// Whether batches may be sent (no server has refused one).
+    pub(crate) fn allowed(&self) -> bool {
         !self.refused.load(Ordering::Relaxed)
     }
 
