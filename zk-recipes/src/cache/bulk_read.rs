@@ -6,8 +6,10 @@
 //! Reads that set no watch go in `multiRead` batches ([`BatchedReads`]): measured
 //! with `zk-bench reads` (BENCHMARKS.md), a batch of a few hundred reads costs the
 //! server a twentieth of what as many single requests cost, and the whole read
-//! finishes 20 times sooner. Reads that set watches cannot be batched (a multiRead
-//! sets none) and go one request each.
+//! finishes 20 times sooner. A multiRead sets no watch: `PathChildrenCache` reads in
+//! batches and then sets its children's data watches with
+//! `Client::watch_data_since`; `TreeCache`, which needs data and child watches on
+//! every node, still sends one watched read per node.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
