@@ -21,6 +21,7 @@
 //! - [`recipes`]: the recipe benchmark (issue 12), `zk-bench recipes` and
 //!   `zk-bench recipe-client`, beside Curator's caches, discovery and latch.
 //! - [`process`]: the client processes of the recipe benchmarks.
+//! - [`reads`]: `zk-bench reads`, pipelined `getData` against `multiRead` batches.
 
 mod args;
 mod client;
@@ -29,6 +30,7 @@ mod driver;
 mod floor;
 mod locks;
 mod process;
+mod reads;
 mod recipes;
 mod report;
 mod runner;
@@ -81,7 +83,11 @@ const USAGE: &str = "usage:
   zk-bench recipe-client --impl zk-recipes --addr HOST:PORT --path PATH
                --job cache-build|cache-memory|expiry|latch|get-instance [--children N]
                [--data true] [--builds 5] [--cycles 5] [--warmup 10] [--batches 5]
-               [--calls 1000000] [--time-limit-secs 300]";
+               [--calls 1000000] [--time-limit-secs 300]
+  zk-bench reads [--children 10000] [--rounds 5] [--window 1000] [--batches 100,1000]
+               [--batch-window 8] [--server-heap 1g] [--markdown FILE]
+      Reads every child of a node with pipelined getData and with multiRead batches
+      of each size given; wall time, server and client CPU per node.";
 
 /// Debian's jars that run Curator's recipes, quietly.
 const CURATOR_CLASSPATH: &str = "/usr/share/java/curator-recipes.jar:\
@@ -104,6 +110,7 @@ fn main() -> ExitCode {
         Some("lock-client") => lock_client(args),
         Some("recipes") => recipe_run(args),
         Some("recipe-client") => recipe_client(args),
+        Some("reads") => reads_run(args),
         _ => Err(USAGE.to_string()),
     });
     match result {
@@ -332,4 +339,28 @@ fn recipe_client(mut args: Args) -> Result<(), String> {
     // As in `client`: the work runs as a spawned task.
     rt.block_on(async { tokio::spawn(async move { recipes::client::run(&plan).await }).await })
         .map_err(|e| format!("recipe client task: {e}"))?
+}
+
+fn reads_run(mut args: Args) -> Result<(), String> {
+    let batches: String = args.get("batches", "100,1000".to_string())?;
+    let markdown: String = args.get("markdown", String::new())?;
+    let heap = args.get("server-heap", HeapSize::from_mb(1024))?;
+    let plan = reads::ReadsPlan {
+        children: args.get("children", 10_000)?,
+        rounds: args.get("rounds", 5)?,
+        window: args.get("window", 1000)?,
+        batches: batches
+            .split(',')
+            .map(|n| n.parse().map_err(|e| format!("--batches {n}: {e}")))
+            .collect::<Result<_, String>>()?,
+        batch_window: args.get("batch-window", 8)?,
+        server: server::recipes_config(heap)?,
+    };
+    args.finish()?;
+    let text = reads::run(&plan)?;
+    println!("{text}");
+    if !markdown.is_empty() {
+        std::fs::write(&markdown, &text).map_err(|e| format!("{markdown}: {e}"))?;
+    }
+    Ok(())
 }

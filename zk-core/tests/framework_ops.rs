@@ -202,6 +202,41 @@ async fn a_transaction_returns_one_result_per_operation_in_order() {
 }
 
 #[tokio::test]
+async fn a_multi_read_answers_each_read_in_order_and_a_missing_node_alone_fails() {
+    let server = server().await;
+    let client = client_of(&server).await;
+    let root = client.create(&unique("multiread"), b"top").await.unwrap();
+    client.create(&format!("{root}/b"), b"bee").await.unwrap();
+    client.create(&format!("{root}/a"), b"").await.unwrap();
+
+    let results = client
+        .multi_read()
+        .get_data(format!("{root}/b"))
+        .get_data(format!("{root}/missing"))
+        .get_children(root.clone())
+        .get_data(root.clone())
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 4, "{results:?}");
+    assert!(
+        matches!(&results[0], OpResult::GetData { data, stat } if data.as_ref() == b"bee" && stat.data_length == 3),
+        "{:?}",
+        results[0]
+    );
+    assert!(matches!(results[1], OpResult::Error { code: Code::NoNode }));
+    match &results[2] {
+        OpResult::GetChildren { children } => {
+            let mut names = children.clone();
+            names.sort();
+            assert_eq!(names, ["a", "b"]);
+        }
+        other => panic!("expected the children, got {other:?}"),
+    }
+    assert!(matches!(&results[3], OpResult::GetData { data, .. } if data.as_ref() == b"top"));
+    assert!(client.multi_read().await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_failing_transaction_applies_nothing_and_names_the_failing_operation() {
     let server = server().await;
     let client = client_of(&server).await;
@@ -258,6 +293,57 @@ async fn watched_reads_fire_once_on_the_change_they_watch() {
     assert_eq!(ev.event_type, EventType::NodeDataChanged);
     let ev = within(SOON, "child watch", child_added).await.unwrap();
     assert_eq!(ev.event_type, EventType::NodeChildrenChanged);
+}
+
+#[tokio::test]
+async fn watches_set_since_a_zxid_fire_for_what_changed_after_it_and_wait_for_the_rest() {
+    use futures::FutureExt;
+    let server = server().await;
+    let client = client_of(&server).await;
+    let writer = client_of(&server).await;
+    let root = client.create(&unique("since"), b"").await.unwrap();
+    let [a, b, c] = ["a", "b", "c"].map(|n| format!("{root}/{n}"));
+    for p in [&a, &b, &c] {
+        client.create(p, b"0").await.unwrap();
+    }
+    // What the client read (unwatched) is as of this zxid; then another client
+    // changes one node and deletes another before the watches are set.
+    client.multi_read().get_data(a.clone()).await.unwrap();
+    let since = client.last_zxid();
+    assert!(since > 0);
+    writer.set_data(&b, b"1").await.unwrap();
+    writer.delete(&c).await.unwrap();
+
+    let watches = client
+        .watch_data_since(&[a.clone(), b.clone(), c.clone()], since)
+        .await
+        .unwrap();
+    let [mut wa, wb, wc]: [_; 3] = watches.try_into().expect("one watch per path");
+    // The server fired the two at once, before it answered.
+    let ev = within(SOON, "b's watch", wb).await.unwrap();
+    assert_eq!(
+        (ev.event_type, ev.path.as_str()),
+        (EventType::NodeDataChanged, b.as_str())
+    );
+    let ev = within(SOON, "c's watch", wc).await.unwrap();
+    assert_eq!(
+        (ev.event_type, ev.path.as_str()),
+        (EventType::NodeDeleted, c.as_str())
+    );
+    assert!((&mut wa).now_or_never().is_none(), "a has not changed");
+    writer.set_data(&a, b"1").await.unwrap();
+    let ev = within(SOON, "a's watch", wa).await.unwrap();
+    assert_eq!(
+        (ev.event_type, ev.path.as_str()),
+        (EventType::NodeDataChanged, a.as_str())
+    );
+    assert!(
+        client
+            .watch_data_since(&[], since)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@
 //!   `--cycles` times: the registrant's session is expired from a second
 //!   connection that resumes it and closes it (as ZooKeeper's tests do), and the
 //!   observer's `ChildRemoved` and then `ChildAdded` of the instance are timed from
-//!   the moment the close was acknowledged.
+//!   the moment the close was sent.
 //! - `latch`: two clients, a `LeaderLatch` each on `--path`; `--warmup` plus
 //!   `--cycles` times the leader's latch is closed and the time until the other
 //!   leads is taken; the closed side joins the queue again with a new latch.
@@ -283,7 +283,8 @@ where
 }
 
 /// Expires `client`'s current session from a second connection that resumes it,
-/// and returns the moment the server acknowledged the close.
+/// and returns the moment the close was sent (the server may drop the node and
+/// notify the observer before its reply reaches us).
 async fn expire(addr: &str, client: &Client) -> Result<Instant, String> {
     let session = client.session();
     let connect_string: ConnectString = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
@@ -294,8 +295,9 @@ async fn expire(addr: &str, client: &Client) -> Result<Instant, String> {
         .wait_connected(WAIT)
         .await
         .map_err(|e| format!("resuming the session to expire it: {e}"))?;
+    let sent = Instant::now();
     killer.close().await;
-    Ok(Instant::now())
+    Ok(sent)
 }
 
 async fn expiry(plan: &RecipePlan, deadline: Instant) -> Result<Vec<RecipeResult>, String> {

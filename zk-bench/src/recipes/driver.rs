@@ -113,12 +113,12 @@ fn steps(children: &[usize]) -> Vec<Step> {
 }
 
 /// The path of the tree of `n` children.
-fn tree(n: usize) -> String {
+pub(crate) fn tree(n: usize) -> String {
     format!("{ROOT}/tree-{n}")
 }
 
 /// Makes the tree of `n` children of 100 bytes (once, before the rounds).
-async fn make_tree(client: &Client, n: usize) -> Result<(), String> {
+pub(crate) async fn make_tree(client: &Client, n: usize) -> Result<(), String> {
     let base = tree(n);
     client
         .create(&base, b"")

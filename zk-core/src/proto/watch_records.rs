@@ -181,6 +181,14 @@ pub struct SetWatches {
     pub child_watches: Vec<String>,
 }
 
+/// A SetWatches may also be sent as an ordinary request (a normal xid, the reply
+/// matched in order): [`Session::watch_data_since`](crate::Session::watch_data_since)
+/// sets many data watches at once that way.
+impl super::request::Request for SetWatches {
+    const OP: super::OpCode = super::OpCode::SetWatches;
+    type Response = ();
+}
+
 /// The batch size the Java client keeps each SetWatches packet under: 128 KB.
 pub const SET_WATCHES_MAX_LEN: usize = 128 * 1024;
 

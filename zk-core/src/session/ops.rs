@@ -12,7 +12,7 @@ use crate::proto::frame::DEFAULT_MAX_FRAME_LEN;
 use crate::proto::ops::*;
 use crate::proto::path::{DEFAULT_MAX_DATA_LEN, validate_data_len};
 use crate::proto::{Acl, AddWatchMode, CreateMode, Stat, WatcherType};
-use crate::proto::{Code, Decode, Reader, Request};
+use crate::proto::{Code, Decode, OpCode, Reader, Request, SET_WATCHES_MAX_LEN, SetWatches};
 use crate::session::Session;
 use crate::session::call::{Reply, encode_request};
 use crate::session::packet::{Command, Packet};
@@ -220,6 +220,77 @@ impl Session {
         };
         let resp = self.request(&req, path, on_reply).await?;
         Ok((resp.data, resp.stat, watch))
+    }
+
+    /// Sets a data watch on every node of `paths` at once, as if each had been read
+    /// with [`get_data_watched`](Session::get_data_watched) when the last zxid this
+    /// client had seen was `since_zxid`: the server fires at once the watch of a node
+    /// changed after that zxid (`NodeDataChanged`) or gone (`NodeDeleted`), and keeps
+    /// the others. With the data read unwatched (a `multiRead`), this gives each node
+    /// the watch a watched read would, in a few requests instead of one per node;
+    /// `since_zxid` must be a zxid seen before those reads were sent (such as
+    /// [`Session::last_zxid`] then).
+    ///
+    /// The watches are in the client's table from the moment the request is written
+    /// (a notification may come before the reply). If the call fails (a
+    /// ConnectionLoss, say), some may be set on the server and some not; the
+    /// watches go with the error, and the caller reads those nodes again with a
+    /// watch. Paths go in SetWatches requests of at most 128 KB each.
+    pub async fn watch_data_since(
+        &self,
+        paths: &[&str],
+        since_zxid: i64,
+    ) -> Result<Vec<OneshotWatch>> {
+        let mut watches = Vec::with_capacity(paths.len());
+        let mut requests = Vec::new();
+        let mut batch = SetWatches {
+            relative_zxid: since_zxid,
+            ..SetWatches::default()
+        };
+        let mut regs = Vec::new();
+        for &path in paths {
+            let server_path = self.server_path(path, false)?.into_owned();
+            if !batch.data_watches.is_empty()
+                && batch.encoded_len() + 4 + server_path.len() > SET_WATCHES_MAX_LEN
+            {
+                let full = std::mem::replace(
+                    &mut batch,
+                    SetWatches {
+                        relative_zxid: since_zxid,
+                        ..SetWatches::default()
+                    },
+                );
+                requests.push((full, std::mem::take(&mut regs)));
+            }
+            let (tx, rx) = oneshot::channel();
+            regs.push(WatchRegistration {
+                kind: WatchKind::Data,
+                path: path.to_string(),
+                sink: WatchSink::Once(tx),
+            });
+            watches.push(OneshotWatch::new(
+                rx,
+                path.to_string(),
+                DropNotice::new(&self.inner.tx),
+            ));
+            batch.data_watches.push(server_path);
+        }
+        if !batch.data_watches.is_empty() {
+            requests.push((batch, regs));
+        }
+        let sent = requests.into_iter().map(|(req, regs)| async move {
+            let reply = self
+                .call(&req, OnReply::RegisterOnSend(regs))
+                .instrument(tracing::debug_span!(
+                    "zk_op",
+                    op = ?OpCode::SetWatches,
+                    paths = req.data_watches.len()
+                ))
+                .await?;
+            decode_reply::<()>(reply, "")
+        });
+        futures::future::try_join_all(sent).await?;
+        Ok(watches)
     }
 
     /// Sets the node's data if its version matches (`None`: any version).

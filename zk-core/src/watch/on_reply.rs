@@ -16,6 +16,10 @@ pub(crate) enum OnReply {
     Nothing,
     /// Add this watch if the reply says the server set it.
     Register(WatchRegistration),
+    /// Add these watches as the request is written, before any reply: a SetWatches
+    /// request, whose notifications for nodes changed since its zxid come before its
+    /// reply (see [`OnReply::take_on_send`]).
+    RegisterOnSend(Vec<WatchRegistration>),
     /// Drop local watches of these kinds on `path` if the server removed them.
     RemoveLocal {
         /// The client path whose watches go.
@@ -30,13 +34,24 @@ pub(crate) enum OnReply {
 }
 
 impl OnReply {
+    /// The watches to add as the request is written, leaving the rule for the reply.
+    pub(crate) fn take_on_send(&mut self) -> Vec<WatchRegistration> {
+        match std::mem::replace(self, OnReply::Nothing) {
+            OnReply::RegisterOnSend(regs) => regs,
+            other => {
+                *self = other;
+                Vec::new()
+            }
+        }
+    }
+
     /// Applies the rule to `registry` for a reply with result `code`. Returns the
     /// path of a watch it added whose receiver is already gone (its caller gave up
     /// while the request was in flight): the server set that watch, and nobody
     /// wants it.
     pub(crate) fn apply(self, code: Code, registry: &mut WatchRegistry) -> Option<String> {
         match self {
-            OnReply::Nothing => None,
+            OnReply::Nothing | OnReply::RegisterOnSend(_) => None,
             OnReply::Register(reg) => {
                 // exists on a missing node still sets a watch: it fires when the
                 // node is created.

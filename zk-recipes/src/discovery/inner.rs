@@ -11,6 +11,7 @@ use zk_core::Client;
 use super::registration::Registration;
 use super::service_cache::CacheInner;
 use super::{JsonInstanceSerializer, Payload, ServiceInstance};
+use crate::cache::bulk_read::BatchedReads;
 use crate::plumbing::{Lifecycle, lock};
 
 /// What the discovery, its caches and its providers share.
@@ -26,6 +27,8 @@ pub(crate) struct DiscoveryInner<T: Payload> {
     pub(crate) registrations: Mutex<HashMap<String, Arc<Registration<T>>>>,
     pub(crate) caches: Mutex<Vec<Weak<CacheInner<T>>>>,
     pub(crate) lifecycle: Lifecycle,
+    /// Whether queries may read their instances in multiRead batches.
+    pub(crate) batched_reads: BatchedReads,
 }
 
 impl<T: Payload> DiscoveryInner<T> {

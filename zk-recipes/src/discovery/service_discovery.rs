@@ -14,7 +14,7 @@ use super::registration::{Registration, instance_path};
 use super::service_cache::ServiceCacheBuilder;
 use super::service_provider::ServiceProviderBuilder;
 use super::{DiscoveryError, JsonInstanceSerializer, Payload, ServiceInstance};
-use crate::cache::bulk_read::DEFAULT_READ_WINDOW;
+use crate::cache::bulk_read::{BatchedReads, DEFAULT_READ_WINDOW, TreeRead, read_unwatched};
 use crate::plumbing::{Lifecycle, Phase, lock};
 
 /// Registers service instances in ZooKeeper and queries them, in Curator's layout:
@@ -243,23 +243,34 @@ impl<T: Payload> ServiceDiscovery<T> {
             Err(e) => return Err(e.into()),
         };
         ids.sort();
-        // Every instance is read at once on the session's pipeline, in a bounded
-        // window, the answers taken in id order.
-        let mut replies = futures::stream::iter(ids)
-            .map(|id| async move {
-                let instance = self.query_for_instance(name, &id).await;
-                (id, instance)
+        // Every instance is read at once, in multiRead batches (no watch is needed),
+        // the answers taken in id order.
+        let reads = ids
+            .iter()
+            .map(|id| TreeRead {
+                path: instance_path(&self.inner.base_path, name, id),
+                data_watch: false,
+                children: None,
             })
-            .buffered(DEFAULT_READ_WINDOW);
+            .collect();
+        let mut replies = read_unwatched(
+            &self.inner.client,
+            reads,
+            DEFAULT_READ_WINDOW,
+            self.inner.batched_reads.clone(),
+        );
         let mut instances = Vec::new();
-        while let Some((id, instance)) = replies.next().await {
-            match instance {
-                Ok(Some(instance)) => instances.push(instance),
-                Ok(None) => {}
-                Err(DiscoveryError::Json(e)) => {
-                    warn!(%name, %id, error = %e, "service discovery: skipping a node that is not a service instance")
+        while let Some((path, data, _)) = replies.next().await {
+            let bytes = match data {
+                Ok((bytes, _, _)) => bytes,
+                Err(e) if e.code() == Some(Code::NoNode) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            match self.inner.serializer.deserialize(&bytes) {
+                Ok(instance) => instances.push(instance),
+                Err(e) => {
+                    warn!(%name, %path, error = %e, "service discovery: skipping a node that is not a service instance")
                 }
-                Err(e) => return Err(e),
             }
         }
         Ok(instances)
@@ -428,6 +439,7 @@ impl<T: Payload> ServiceDiscoveryBuilder<T> {
                 registrations: Mutex::new(HashMap::new()),
                 caches: Mutex::new(Vec::new()),
                 lifecycle: Lifecycle::new(),
+                batched_reads: BatchedReads::new(),
             }),
         })
     }

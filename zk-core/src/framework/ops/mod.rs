@@ -8,6 +8,7 @@ pub mod create;
 pub mod data;
 pub mod delete;
 pub mod exists;
+pub mod multi_read;
 pub mod protected;
 pub mod transaction;
 pub mod watch;
@@ -21,6 +22,7 @@ use self::create::CreateBuilder;
 use self::data::{GetDataBuilder, SetDataBuilder};
 use self::delete::DeleteBuilder;
 use self::exists::ExistsBuilder;
+use self::multi_read::MultiReadBuilder;
 use self::transaction::TransactionBuilder;
 use self::watch::AddWatchBuilder;
 use crate::framework::Client;
@@ -90,5 +92,11 @@ impl Client {
     /// Starts a transaction: `client.transaction().check("/a", 3).create("/b", b"").await`.
     pub fn transaction(&self) -> TransactionBuilder<'_> {
         TransactionBuilder::new(self)
+    }
+
+    /// Starts a batch of reads answered in one reply (ZooKeeper 3.6+):
+    /// `client.multi_read().get_data("/a").get_children("/b").await`.
+    pub fn multi_read(&self) -> MultiReadBuilder<'_> {
+        MultiReadBuilder::new(self)
     }
 }

@@ -138,3 +138,42 @@ impl<'a> IntoFuture for AddWatchBuilder<'a> {
         })
     }
 }
+
+impl Client {
+    /// Sets a data watch on every node of `paths` in a few SetWatches requests,
+    /// relative to `since_zxid`: the watch of a node changed after that zxid, or gone,
+    /// fires at once; the others stay set, as if each node had been read with
+    /// `.watched()`. Read the data first (unwatched, e.g. with
+    /// [`multi_read`](Client::multi_read)), taking `since_zxid` from
+    /// [`last_zxid`](Client::last_zxid) before those reads are sent; then no change
+    /// after the read can be missed. See [`Session::watch_data_since`](crate::Session::watch_data_since).
+    ///
+    /// Runs inside the retry policy: a retried attempt sets every watch again, on
+    /// the session of the moment (a change since `since_zxid` still fires).
+    pub async fn watch_data_since(
+        &self,
+        paths: &[String],
+        since_zxid: i64,
+    ) -> Result<Vec<Watcher>> {
+        let ns = &self.inner.namespace;
+        let full = paths
+            .iter()
+            .map(|p| ns.apply(p, false))
+            .collect::<Result<Vec<_>>>()?;
+        let full: Vec<&str> = full.iter().map(|p| p.as_ref()).collect();
+        let full = &full;
+        let watches = self
+            .with_retry(|s| async move { s.watch_data_since(full, since_zxid).await })
+            .await?;
+        Ok(watches
+            .into_iter()
+            .map(|w| Watcher::new(w, ns.len()))
+            .collect())
+    }
+
+    /// The last zxid the client's current session has seen in a reply; 0 before
+    /// the first.
+    pub fn last_zxid(&self) -> i64 {
+        self.session().last_zxid()
+    }
+}

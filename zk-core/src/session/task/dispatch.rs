@@ -168,7 +168,12 @@ impl SessionTask {
         wbuf: &mut BytesMut,
     ) -> Option<ConnectionEnd> {
         match cmd {
-            Command::Request(packet) => self.in_flight.send(packet, wbuf),
+            Command::Request(mut packet) => {
+                for reg in packet.on_reply.take_on_send() {
+                    self.registry.register(reg, true);
+                }
+                self.in_flight.send(packet, wbuf)
+            }
             Command::Auth {
                 scheme,
                 auth,

@@ -18,7 +18,7 @@ use zk_core::Client;
 use zk_core::path::validate_path;
 
 use super::ChildData;
-use super::bulk_read::DEFAULT_READ_WINDOW;
+use super::bulk_read::{BatchedReads, DEFAULT_READ_WINDOW, TreeReading};
 use super::error::CacheError;
 use super::events::CacheEvents;
 use crate::plumbing::FanOut;
@@ -78,7 +78,10 @@ impl CuratorCacheBuilder {
                 client: self.client,
                 root: self.path,
                 single_node: self.single_node,
-                read_window: self.read_window,
+                reading: TreeReading {
+                    window: self.read_window,
+                    batched: Some(BatchedReads::new()),
+                },
                 nodes: Mutex::new(BTreeMap::new()),
                 hub: FanOut::new(),
             }),
@@ -92,7 +95,7 @@ struct Shared {
     client: Client,
     root: String,
     single_node: bool,
-    read_window: usize,
+    reading: TreeReading,
     nodes: Mutex<BTreeMap<String, ChildData>>,
     hub: FanOut<CuratorCacheEvent>,
 }

@@ -224,7 +224,7 @@ impl Worker {
         walk_levels(
             &self.shared.client,
             top,
-            self.shared.read_window,
+            &self.shared.reading,
             true,
             &mut plan,
         )

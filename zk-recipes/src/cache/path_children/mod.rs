@@ -18,7 +18,7 @@ use zk_core::Client;
 use zk_core::path::validate_path;
 
 use super::ChildData;
-use super::bulk_read::DEFAULT_READ_WINDOW;
+use super::bulk_read::{BatchedReads, DEFAULT_READ_WINDOW};
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
 use super::events::CacheEvents;
@@ -93,6 +93,7 @@ impl PathChildrenCacheBuilder {
                 start_mode: self.start_mode,
                 create_parents: self.create_parents,
                 read_window: self.read_window,
+                batched: BatchedReads::new(),
             }),
             shared: Arc::new(Shared {
                 children: Mutex::new(BTreeMap::new()),
@@ -111,6 +112,8 @@ struct Config {
     start_mode: StartMode,
     create_parents: bool,
     read_window: usize,
+    /// Whether reads may go in multiRead batches.
+    batched: BatchedReads,
 }
 
 /// What the cache and its background task share.

@@ -13,11 +13,15 @@ use super::{Config, PathChildrenCacheEvent, Shared, StartMode};
 use futures::StreamExt;
 
 use crate::cache::ChildData;
-use crate::cache::bulk_read::{NodeRead, read_nodes};
+use crate::cache::bulk_read::{NodeRead, TreeRead, read_nodes, read_unwatched};
 use crate::cache::child_data::{Change, put_fresh};
 use crate::cache::driver::{Driver, is_no_node};
 use crate::cache::worker_loop::{CacheWorker, follow};
 use crate::plumbing::lock;
+
+/// From how many children to read a refresh reads in multiRead batches and sets
+/// the watches after (two requests at least); fewer are read one watched read each.
+const BATCH_FROM: usize = 8;
 
 /// How often in a row the watched node may vanish between an exists and a
 /// getChildren before the worker leaves it to the pending watch.
@@ -192,6 +196,9 @@ impl Worker {
                 path,
             })
             .collect();
+        if reads.len() >= BATCH_FROM && self.config.batched.allowed() {
+            return self.read_batched(reads).await;
+        }
         let mut replies = read_nodes(&self.config.client, reads, self.config.read_window);
         while let Some((path, result)) = replies.next().await {
             let result = result.map(|(data, stat, watcher)| {
@@ -201,6 +208,49 @@ impl Worker {
                 (data, stat)
             });
             self.apply_read(&path, result)?;
+        }
+        Ok(())
+    }
+
+    /// Reads many children in multiRead batches, applies them in order, then sets
+    /// the data watches the reads asked for in a few SetWatches requests relative to
+    /// a zxid taken before the first read: a child changed after its read has its
+    /// watch fire at once, so nothing is missed. If the watches cannot be set, the
+    /// refresh fails and the cache reads everything again later, watching what has
+    /// no watch.
+    async fn read_batched(&mut self, reads: Vec<NodeRead>) -> zk_core::Result<()> {
+        let client = self.config.client.clone();
+        let since = client.last_zxid();
+        let mut wanted = Vec::with_capacity(reads.len());
+        let unwatched = reads
+            .into_iter()
+            .map(|r| {
+                wanted.push(r.watch);
+                TreeRead {
+                    path: r.path,
+                    data_watch: false,
+                    children: None,
+                }
+            })
+            .collect();
+        let mut replies = read_unwatched(
+            &client,
+            unwatched,
+            self.config.read_window,
+            self.config.batched.clone(),
+        );
+        let mut to_watch = Vec::new();
+        let mut wanted = wanted.into_iter();
+        while let Some((path, data, _)) = replies.next().await {
+            let found = data.is_ok();
+            self.apply_read(&path, data.map(|(data, stat, _)| (data, stat)))?;
+            if wanted.next() == Some(true) && found {
+                to_watch.push(path);
+            }
+        }
+        let watchers = client.watch_data_since(&to_watch, since).await?;
+        for (path, watcher) in to_watch.into_iter().zip(watchers) {
+            self.driver.watches.add(Key::Data(path), watcher);
         }
         Ok(())
     }

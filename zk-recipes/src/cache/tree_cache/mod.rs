@@ -17,7 +17,7 @@ use zk_core::Client;
 use zk_core::path::{node_name, parent, validate_path};
 
 use super::ChildData;
-use super::bulk_read::DEFAULT_READ_WINDOW;
+use super::bulk_read::{DEFAULT_READ_WINDOW, TreeReading};
 use super::child_data::subtree_keys;
 use super::ensure_path::ensure_path;
 use super::error::CacheError;
@@ -77,7 +77,10 @@ impl TreeCacheBuilder {
                 root: self.path,
                 cache_data: self.cache_data,
                 max_depth: self.max_depth,
-                read_window: self.read_window,
+                reading: TreeReading {
+                    window: self.read_window,
+                    batched: None,
+                },
                 nodes: Mutex::new(BTreeMap::new()),
                 hub: FanOut::new(),
             }),
@@ -93,7 +96,7 @@ struct Shared {
     root: String,
     cache_data: bool,
     max_depth: usize,
-    read_window: usize,
+    reading: TreeReading,
     /// Every cached node by full path.
     nodes: Mutex<BTreeMap<String, ChildData>>,
     hub: FanOut<TreeCacheEvent>,

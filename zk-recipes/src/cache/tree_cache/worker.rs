@@ -150,7 +150,7 @@ impl Worker {
         walk_levels(
             &self.shared.client,
             top,
-            self.shared.read_window,
+            &self.shared.reading,
             self.shared.cache_data,
             &mut plan,
         )
