@@ -329,3 +329,50 @@ async fn block_until_connected_returns_once_connected_is_published() {
         client.close().await;
     }
 }
+
+/// Whoever hears a state on a stream and then asks `Client::state` gets that state,
+/// never the one before it: a recipe that rechecks "am I connected?" when it hears
+/// RECONNECTED must not be told SUSPENDED and skip its recovery (the chaos soak
+/// found a PathChildrenCache stale for good that way). The listener here runs on a
+/// thread of its own, woken the moment its state is sent, while 50,000 other
+/// streams keep the manager sending for milliseconds after it: any window between
+/// the streams and the state is wide open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_heard_on_a_stream_is_already_the_clients_state() {
+    const OTHER_STREAMS: usize = 50_000;
+    const CYCLES: usize = 3;
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await.expect("proxy starts");
+    let client = framework_common::client(&proxy.connect_string()).await;
+    let mut heard = client.connection_states();
+    let others: Vec<_> = (0..OTHER_STREAMS)
+        .map(|_| client.connection_states())
+        .collect();
+    let observer = client.clone();
+    let listener = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for _ in 0..CYCLES * 2 {
+            let Some(state) = futures::executor::block_on(futures::StreamExt::next(&mut heard))
+            else {
+                break;
+            };
+            seen.push((state, observer.state()));
+        }
+        seen
+    });
+    let mut states = States::of(&client);
+    for _ in 0..CYCLES {
+        proxy.cut().await;
+        states.expect(Suspended, SOON).await;
+        proxy.heal().await.expect("heal");
+        states.expect(Reconnected, SOON).await;
+    }
+    let seen = tokio::task::spawn_blocking(move || listener.join().expect("listener thread"))
+        .await
+        .expect("join");
+    assert_eq!(seen.len(), CYCLES * 2, "every state reached the listener");
+    for (heard, then) in seen {
+        assert_eq!(then, Some(heard), "state() lagged the state just heard");
+    }
+    drop(others);
+}

@@ -84,7 +84,10 @@ impl Client {
         self.session().session_id()
     }
 
-    /// The current connection state (`None` before the first connection).
+    /// The current connection state (`None` before the first connection). Never
+    /// older than a state a [`connection_states`](Self::connection_states) stream
+    /// has delivered: a listener that hears a state and then asks gets that state or
+    /// a later one.
     pub fn state(&self) -> Option<ConnectionState> {
         *self.inner.state.borrow()
     }
@@ -133,7 +136,11 @@ impl Client {
         // that too, so the state and the streams agree with what this returned.
         let mut state = self.inner.state.subscribe();
         tokio::select! {
-            _ = state.wait_for(|s| s.is_some_and(ConnectionState::is_connected)) => Ok(()),
+            _ = state.wait_for(|s| s.is_some_and(ConnectionState::is_connected)) => {
+                // The watch is set before the streams are sent to; let that finish.
+                self.inner.wait_for_streams();
+                Ok(())
+            }
             _ = sleep_until(deadline) => Err(Error::ConnectionTimeout(timeout)),
         }
     }
@@ -273,14 +280,24 @@ impl WeakClient {
 }
 
 impl Inner {
-    /// Publishes a state: to the streams, then to the latest-state watch, under the
-    /// listeners' lock. A stream opened by someone who has seen the new state can
-    /// then not receive it a second time, late.
+    /// Publishes a state: to the latest-state watch, then to the streams, both under
+    /// the listeners' lock. The watch goes first so that whoever hears a state on a
+    /// stream and then asks [`Client::state`] gets that state (or a later one),
+    /// never the one before it: a recipe that rechecks "am I connected?" on
+    /// RECONNECTED must not see SUSPENDED and skip its recovery. The lock makes a
+    /// stream opened by someone who has seen the new state on the watch miss it,
+    /// rather than receive it a second time, late.
     fn set_state(&self, s: ConnectionState) {
         info!(state = ?s, "connection state");
         let mut listeners = lock(&self.listeners);
-        listeners.retain(|tx| tx.send(s).is_ok());
         self.state.send_replace(Some(s));
+        listeners.retain(|tx| tx.send(s).is_ok());
+    }
+
+    /// Returns once any [`set_state`](Self::set_state) under way has reached every
+    /// stream: it holds the listeners' lock while it sends.
+    fn wait_for_streams(&self) {
+        drop(lock(&self.listeners));
     }
 
     fn current_state(&self) -> Option<ConnectionState> {
