@@ -37,6 +37,16 @@ pub enum Disconnect {
         /// The xid the server sent.
         got: i32,
     },
+    /// A ping was answered while a request written before it was still waiting. The
+    /// server answers a session's requests and pings in the order it read them, so
+    /// that request's reply was lost on the way (a middlebox that dropped bytes and
+    /// went on): only a new connection can settle what it did, and pings alone would
+    /// keep the broken connection up for good.
+    #[error("the reply to xid {xid} was lost: a ping sent after it was answered first")]
+    ReplyLost {
+        /// The xid of the oldest request in flight, which the lost reply answered.
+        xid: i32,
+    },
     /// No server could be reached, or none answered the handshake, in time.
     #[error("could not connect: {0}")]
     ConnectFailed(String),

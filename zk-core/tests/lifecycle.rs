@@ -413,3 +413,60 @@ async fn a_write_whose_reply_is_lost_fails_with_connection_loss_though_it_was_ap
     );
     s.close().await;
 }
+
+/// A reply lost on a connection that stays up: a middlebox drops the server's reply
+/// to a write and then forwards again, so pings keep the connection alive and no
+/// read timeout comes. The server answers a session's requests and pings in the
+/// order it read them, so the first ping answered after the write proves its reply
+/// lost: the write fails with ConnectionLoss (ReplyLost) then, instead of waiting
+/// for ever, and the retry after the reconnect can find it applied.
+#[tokio::test]
+async fn a_reply_lost_on_a_live_connection_fails_its_request_at_the_next_ping() {
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await.expect("proxy");
+    // A read timeout of 4 s and a ping every 2 s: the outage below is far shorter.
+    let (s, mut events) =
+        start_with_events(config(&proxy.connect_string(), Duration::from_secs(6))).await;
+    let observer = connect(&server.connect_string()).await;
+    let path = unique("lost-reply-live");
+    let (absent, created) = observer.exists_watched(&path).await.unwrap();
+    assert!(absent.is_none());
+
+    proxy.drop_replies().await.expect("drop replies");
+    let acl = [Acl::open_unsafe()];
+    let write = s.create(&path, b"", &acl, CreateMode::Persistent);
+    // The create's reply frame: length, reply header, the path. A ping's reply is
+    // 20 bytes, and at most one ping falls in this short window.
+    let reply_len = 4 + 16 + 4 + path.len() as u64;
+    let heal_once_dropped = async {
+        let ev = within(DEADLINE, "the write to reach the server", created).await;
+        assert_eq!(ev.event_type, EventType::NodeCreated, "{ev:?}");
+        // The observer hears of the node as the writer's reply leaves the server:
+        // heal only once the proxy has thrown that reply away.
+        within(DEADLINE, "the proxy to drop the write's reply", async {
+            while proxy.dropped_reply_bytes() < reply_len {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        proxy.heal().await.expect("heal");
+    };
+    let (result, ()) = bounded("the write to fail", async {
+        tokio::join!(write, heal_once_dropped)
+    })
+    .await;
+    match result {
+        Err(Error::ConnectionLoss(Disconnect::ReplyLost { .. })) => {}
+        other => panic!("expected ConnectionLoss(ReplyLost), got {other:?}"),
+    }
+    wait_event(&mut events, DEADLINE, "SyncConnected", |e| {
+        matches!(e, SessionEvent::SyncConnected)
+    })
+    .await;
+    assert!(
+        s.exists(&path).await.unwrap().is_some(),
+        "the write was applied"
+    );
+    s.close().await;
+    observer.close().await;
+}

@@ -4,7 +4,11 @@
 //!
 //! The server answers requests in the order it received them, so the requests in
 //! flight wait in a FIFO queue and a reply must answer the oldest one; anything
-//! else means the stream is broken and the connection is dropped.
+//! else means the stream is broken and the connection is dropped. Pings keep that
+//! order too (a follower queues a session's ping behind its pending writes), so a
+//! ping answered while a request written before it still waits means that
+//! request's reply was lost on the way: the connection is dropped as well, rather
+//! than kept alive by pings with the request waiting for ever.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -29,6 +33,9 @@ use crate::watch::registry::ServerTables;
 struct Pending {
     /// The xid it was sent under, which its reply carries back.
     xid: i32,
+    /// Its place in the connection's byte stream: requests are numbered as they are
+    /// written (unlike xids, the count never wraps).
+    written: u64,
     /// Its operation: the reply to closeSession ends the session.
     op: OpCode,
     /// What its reply does to the watch table.
@@ -51,6 +58,12 @@ pub(super) struct InFlight {
     /// The next request's xid: from 1 up to `i32::MAX`, then 1 again (the
     /// negative xids are reserved for pings, auth, SetWatches and notifications).
     next_xid: i32,
+    /// How many requests have been written on this session.
+    written: u64,
+    /// One entry per ping written and not yet answered, oldest first: the number of
+    /// the last request written before it (`None` if there was none in flight). A
+    /// ping's reply must come after the replies of every request written before it.
+    pings: VecDeque<Option<u64>>,
     /// Per client path, how many requests in flight set a watch there, by server
     /// table (data, child): a removeWatches sent behind one of them would remove the
     /// watch it sets.
@@ -64,6 +77,8 @@ impl InFlight {
             requests: VecDeque::new(),
             auth_waiters: VecDeque::new(),
             next_xid: 1,
+            written: 0,
+            pings: VecDeque::new(),
             registering: HashMap::new(),
         }
     }
@@ -106,8 +121,10 @@ impl InFlight {
         };
         packet.call.write_with_xid(wbuf, xid);
         self.note_registering(&packet.on_reply, true);
+        self.written += 1;
         self.requests.push_back(Pending {
             xid,
+            written: self.written,
             op: packet.op,
             on_reply: packet.on_reply,
             call: packet.call,
@@ -132,6 +149,27 @@ impl InFlight {
         self.auth_waiters.push_back(waiter);
     }
 
+    /// Notes a ping written now, behind every request in flight.
+    pub(super) fn ping_sent(&mut self) {
+        self.pings
+            .push_back(self.requests.back().map(|p| p.written));
+    }
+
+    /// Checks a ping's reply against the requests written before that ping: any of
+    /// them still waiting means its reply was lost.
+    fn ping_answered(&mut self) -> Result<(), Disconnect> {
+        // A reply to a ping nobody sent tells nothing.
+        let Some(before) = self.pings.pop_front() else {
+            return Ok(());
+        };
+        match (before, self.requests.front()) {
+            (Some(last), Some(oldest)) if oldest.written <= last => {
+                Err(Disconnect::ReplyLost { xid: oldest.xid })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The request a reply with xid `got` answers: the oldest one, or the stream
     /// is out of order.
     fn answered_by(&mut self, got: i32) -> Result<Pending, Disconnect> {
@@ -152,6 +190,7 @@ impl InFlight {
             p.call.complete(Err(err.clone()));
         }
         self.registering.clear();
+        self.pings.clear();
         for w in self.auth_waiters.drain(..).flatten() {
             let _ = w.send(Err(err.clone()));
         }
@@ -261,7 +300,8 @@ impl SessionTask {
         let mut r = Reader::new(body);
         let header = ReplyHeader::decode(&mut r).map_err(|e| ConnectionEnd::Lost(e.into()))?;
         match header.xid {
-            xid::PING | xid::SET_WATCHES => Ok(()),
+            xid::PING => self.in_flight.ping_answered().map_err(ConnectionEnd::Lost),
+            xid::SET_WATCHES => Ok(()),
             xid::AUTH => {
                 let code = Code::from_i32(header.err);
                 let waiter = self.in_flight.auth_waiters.pop_front().flatten();

@@ -137,6 +137,7 @@ impl SessionTask {
                     if now >= next_ping {
                         if wbuf.is_empty() {
                             write_request(&mut wbuf, xid::PING, &PingRequest);
+                            self.in_flight.ping_sent();
                         }
                         // Bytes are waiting to go out; once written, they move
                         // `last_send` and the next check sees the real due time.
