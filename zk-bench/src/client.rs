@@ -23,6 +23,8 @@ pub(crate) struct ClientPlan {
     pub pipelined_ops: usize,
     /// Operations per warm-up phase, as a fraction of the timed count.
     pub warmup: f64,
+    /// A PEM file of the CA to trust: connect over TLS (`None`: plain TCP).
+    pub tls_ca: Option<String>,
 }
 
 /// Depth used for setup and cleanup.
@@ -30,7 +32,11 @@ pub(crate) const HOUSEKEEPING_DEPTH: usize = 200;
 
 /// Runs the plan with client `T`, printing result lines to standard output.
 pub(crate) async fn run<T: Target>(plan: &ClientPlan) -> Result<(), String> {
-    let t = T::connect(&plan.addr, Duration::from_secs(30)).await?;
+    let tls_ca = match &plan.tls_ca {
+        Some(file) => Some(std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?),
+        None => None,
+    };
+    let t = T::connect(&plan.addr, tls_ca.as_deref(), Duration::from_secs(30)).await?;
     let layout = Layout::new(&plan.root);
     let data = payload();
     let parents = [

@@ -36,19 +36,46 @@ pub(crate) struct RunPlan {
     pub client_timeout: Duration,
     /// The server's settings (see [`crate::server::config`]).
     pub server: ServerConfig,
+    /// Whether the clients connect over TLS (to the server's `secureClientPort`).
+    pub tls: bool,
+}
+
+/// The jars the Java client needs beside zookeeper.jar for TLS: its Netty socket.
+const JAVA_NETTY_JARS: &[&str] = &[
+    "netty-buffer.jar",
+    "netty-codec.jar",
+    "netty-common.jar",
+    "netty-handler.jar",
+    "netty-resolver.jar",
+    "netty-transport.jar",
+    "netty-transport-native-epoll.jar",
+    "netty-transport-native-unix-common.jar",
+];
+
+/// Where the clients reach the server, and the CA file they trust over TLS.
+struct Endpoint {
+    addr: String,
+    tls_ca: Option<String>,
 }
 
 /// Runs the benchmark and returns every result.
 pub(crate) fn run(plan: &RunPlan) -> Result<Vec<Measurement>, String> {
     let server = BenchServer::start(plan.server.clone())?;
-    eprintln!("server up at {} (pid {})", server.addr(), server.pid());
+    let endpoint = endpoint(&server)?;
+    eprintln!(
+        "server up at {} (pid {}){}",
+        endpoint.addr,
+        server.pid(),
+        if plan.tls { ", clients over TLS" } else { "" }
+    );
     let mut results = Vec::new();
     for round in 0..plan.rounds {
         let n = plan.clients.len();
         for k in 0..n {
             let client = &plan.clients[(round + k) % n];
             let mut cp = plan.client.clone();
-            cp.addr = server.addr();
+            cp.addr = endpoint.addr.clone();
+            cp.tls_ca = endpoint.tls_ca.clone();
             cp.root = format!("/bench-{client}-{round}");
             let server_cpu0 = pid_cpu_ns(server.pid());
             let started = Instant::now();
@@ -90,6 +117,23 @@ pub(crate) fn run(plan: &RunPlan) -> Result<Vec<Measurement>, String> {
     Ok(results)
 }
 
+/// The address the clients use: the TLS port when the server serves TLS, with the
+/// server's CA written to a file next to the server's files for the clients to trust.
+fn endpoint(server: &BenchServer) -> Result<Endpoint, String> {
+    let Some((addr, ca_pem)) = server.tls() else {
+        return Ok(Endpoint {
+            addr: server.addr(),
+            tls_ca: None,
+        });
+    };
+    let file = server.dir().join("bench-ca.pem");
+    std::fs::write(&file, ca_pem).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(Endpoint {
+        addr,
+        tls_ca: Some(file.display().to_string()),
+    })
+}
+
 /// Runs one client process and collects its result lines.
 fn run_client(plan: &RunPlan, client: &str, cp: &ClientPlan) -> Result<Vec<Measurement>, String> {
     let mut cmd = match client {
@@ -99,6 +143,9 @@ fn run_client(plan: &RunPlan, client: &str, cp: &ClientPlan) -> Result<Vec<Measu
             c.arg("client")
                 .args(["--impl", client])
                 .args(["--runtime", &plan.runtime]);
+            if let Some(ca) = &cp.tls_ca {
+                c.args(["--tls-ca", ca]);
+            }
             c
         }
         "java" => {
@@ -107,9 +154,19 @@ fn run_client(plan: &RunPlan, client: &str, cp: &ClientPlan) -> Result<Vec<Measu
                 .as_ref()
                 .ok_or("the java client needs --java-classes")?;
             let mut c = Command::new(&plan.java);
-            c.arg("-cp")
-                .arg(format!("{}:{}", classes.display(), plan.zk_classpath))
-                .arg("ZkBench");
+            let mut classpath = format!("{}:{}", classes.display(), plan.zk_classpath);
+            if let Some(ca) = &cp.tls_ca {
+                // The Java client's TLS: its Netty socket, trusting the CA's PEM file
+                // (ZooKeeper 3.8 reads PEM trust stores), hostname verification on.
+                for jar in JAVA_NETTY_JARS {
+                    classpath.push_str(&format!(":{}/{jar}", zk_testing::DEBIAN_JAR_DIR));
+                }
+                c.arg("-Dzookeeper.client.secure=true")
+                    .arg("-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty")
+                    .arg(format!("-Dzookeeper.ssl.trustStore.location={ca}"))
+                    .arg("-Dzookeeper.ssl.trustStore.type=PEM");
+            }
+            c.arg("-cp").arg(classpath).arg("ZkBench");
             c
         }
         other => return Err(format!("unknown client {other:?}")),
@@ -166,8 +223,13 @@ fn run_client(plan: &RunPlan, client: &str, cp: &ClientPlan) -> Result<Vec<Measu
 pub(crate) fn print_report(plan: &RunPlan, results: &[Measurement]) -> String {
     let s = report::summarize(results);
     let mut out = format!(
-        "{} rounds (median shown); {} ops per phase at 1 in flight, {} at {} in flight; \
+        "{}{} rounds (median shown); {} ops per phase at 1 in flight, {} at {} in flight; \
          warm-up {}x; Rust runtime: tokio {}\n\n",
+        if plan.tls {
+            "Over TLS (rustls/ring for zk-core, the JDK's TLS through Netty for Java). "
+        } else {
+            ""
+        },
         plan.rounds,
         plan.client.serial_ops,
         plan.client.pipelined_ops,

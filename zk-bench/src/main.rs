@@ -54,12 +54,15 @@ const USAGE: &str = "usage:
                [--serial-ops 5000] [--pipelined-ops 20000] [--warmup 1.0]
                [--runtime current|multi] [--java java] [--zk-classpath CP]
                [--java-classes DIR] [--client-timeout-secs 600] [--server-heap 1g]
-               [--markdown FILE]
+               [--tls false] [--markdown FILE]
+      --tls true serves the clients on the server's TLS port (a CA made for the run,
+      no client certificates) and runs zk-core and java by default; zk-bench must be
+      built with its `tls` feature (scripts/bench does).
       --java and --zk-classpath run the Java client. The server is zk-testing's:
       $JAVA_HOME/bin/java or java on PATH, jars from $ZK_TESTING_JARS or
       /usr/share/java; --server-heap (like 256m or 1g) is its -Xms and -Xmx.
   zk-bench client --impl zk-core|zookeeper-client|floor --addr HOST:PORT --root PATH
-               [--depth 1000] [--serial-ops 5000] [--pipelined-ops 20000] [--warmup 1.0]
+               [--tls-ca PEM-FILE] [--depth 1000] [--serial-ops 5000] [--pipelined-ops 20000] [--warmup 1.0]
                [--runtime current|multi]
   zk-bench locks [--impls zk-recipes,curator] [--rounds 3] [--cycles 2000] [--warmup 500]
                [--handoffs 1000] [--handoff-warmup 100] [--hold-ms 2]
@@ -130,11 +133,18 @@ fn client_plan(args: &mut Args) -> Result<ClientPlan, String> {
         serial_ops: args.get("serial-ops", 5000)?,
         pipelined_ops: args.get("pipelined-ops", 20000)?,
         warmup: args.get("warmup", 1.0)?,
+        tls_ca: None,
     })
 }
 
 fn run(mut args: Args) -> Result<(), String> {
-    let clients: String = args.get("clients", "zk-core,zookeeper-client,java,floor".to_string())?;
+    let tls: bool = args.get("tls", false)?;
+    let default_clients = if tls {
+        "zk-core,java"
+    } else {
+        "zk-core,zookeeper-client,java,floor"
+    };
+    let clients: String = args.get("clients", default_clients.to_string())?;
     let java_classes: String = args.get("java-classes", String::new())?;
     let markdown: String = args.get("markdown", String::new())?;
     let plan = RunPlan {
@@ -149,7 +159,15 @@ fn run(mut args: Args) -> Result<(), String> {
         java_classes: (!java_classes.is_empty()).then(|| java_classes.into()),
         runtime: args.get("runtime", "current".to_string())?,
         client_timeout: Duration::from_secs(args.get("client-timeout-secs", 600)?),
-        server: server::config(args.get("server-heap", HeapSize::from_mb(1024))?)?,
+        server: {
+            let heap = args.get("server-heap", HeapSize::from_mb(1024))?;
+            if tls {
+                server::tls_config(heap)?
+            } else {
+                server::config(heap)?
+            }
+        },
+        tls,
     };
     args.finish()?;
     let results = driver::run(&plan)?;
@@ -166,9 +184,14 @@ fn client(mut args: Args) -> Result<(), String> {
     let mut plan = client_plan(&mut args)?;
     plan.addr = args.require("addr")?;
     plan.root = args.require("root")?;
+    let tls_ca: String = args.get("tls-ca", String::new())?;
+    plan.tls_ca = (!tls_ca.is_empty()).then_some(tls_ca);
     let runtime: String = args.get("runtime", "current".to_string())?;
     args.finish()?;
     if which == floor::NAME {
+        if plan.tls_ca.is_some() {
+            return Err("the floor speaks plain TCP only".into());
+        }
         return floor::run(&plan);
     }
     let rt = match runtime.as_str() {

@@ -73,6 +73,16 @@ pub(crate) fn config(heap: HeapSize) -> Result<ServerConfig, String> {
         .map_err(|e| format!("server settings: {e}"))
 }
 
+/// [`config`] serving TLS on a `secureClientPort` too, with certificates from a CA
+/// made for the run and no client certificates asked for.
+pub(crate) fn tls_config(heap: HeapSize) -> Result<ServerConfig, String> {
+    let tls = zk_testing::ServerTls::new().map_err(|e| format!("a CA for the run: {e}"))?;
+    builder(heap)
+        .tls(tls)
+        .build()
+        .map_err(|e| format!("server settings: {e}"))
+}
+
 /// The recipe benchmark's server: [`config`] with `jute.maxbuffer` at 4 MiB, as its
 /// clients have, since a list of 100,000 children is over ZooKeeper's 1 MiB default.
 pub(crate) fn recipes_config(heap: HeapSize) -> Result<ServerConfig, String> {
@@ -148,6 +158,18 @@ impl BenchServer {
     /// The server's process id.
     pub(crate) fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// The TLS port's `127.0.0.1:<port>` and the CA's PEM, when the server serves TLS.
+    pub(crate) fn tls(&self) -> Option<(String, String)> {
+        let addr = self.server.secure_connect_string()?;
+        let tls = self.server.tls()?;
+        Some((addr, tls.ca().cert_pem().to_string()))
+    }
+
+    /// The server's directory (removed with it).
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self.server.dir()
     }
 }
 

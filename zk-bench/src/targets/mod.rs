@@ -26,8 +26,13 @@ pub(crate) trait Target: Sized + Send + Sync + 'static {
     /// The name in result lines.
     const NAME: &'static str;
 
-    /// Connects to `addr` (`host:port`) and waits for the session, up to `timeout`.
-    fn connect(addr: &str, timeout: Duration) -> impl Future<Output = Result<Self, String>> + Send;
+    /// Connects to `addr` (`host:port`), over TLS trusting the CA in `tls_ca` (PEM)
+    /// when given, and waits for the session, up to `timeout`.
+    fn connect(
+        addr: &str,
+        tls_ca: Option<&str>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Self, String>> + Send;
 
     /// Performs `action` on `path`; `data` is the payload for writes.
     fn act(

@@ -13,11 +13,30 @@ pub(crate) struct ZkCore {
     acl: [Acl; 1],
 }
 
+/// A session's settings for TLS to `addr`, trusting `ca` (PEM).
+#[cfg(feature = "tls")]
+fn tls_config(addr: &str, ca: &str) -> Result<zk_core::SessionConfig, String> {
+    let tls = zk_core::TlsConfig::builder()
+        .ca_pem(ca)
+        .build()
+        .map_err(|e| format!("TLS settings: {e}"))?;
+    let hosts = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+    Ok(zk_core::SessionConfig::new(hosts, Duration::from_secs(30)).with_tls(tls))
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_config(_addr: &str, _ca: &str) -> Result<zk_core::SessionConfig, String> {
+    Err("zk-bench was built without its `tls` feature".into())
+}
+
 impl Target for ZkCore {
     const NAME: &'static str = "zk-core";
 
-    async fn connect(addr: &str, timeout: Duration) -> Result<Self, String> {
-        let session = Session::connect(addr, Duration::from_secs(30)).map_err(|e| e.to_string())?;
+    async fn connect(addr: &str, tls_ca: Option<&str>, timeout: Duration) -> Result<Self, String> {
+        let session = match tls_ca {
+            None => Session::connect(addr, Duration::from_secs(30)).map_err(|e| e.to_string())?,
+            Some(ca) => Session::start(tls_config(addr, ca)?),
+        };
         session
             .wait_connected(timeout)
             .await

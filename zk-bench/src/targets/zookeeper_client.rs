@@ -7,6 +7,12 @@ use zookeeper_client as zk;
 use super::{Action, Target};
 use crate::workload::Op;
 
+/// Why this peer has no TLS row: its `tls` feature brings rustls with its default
+/// provider, aws-lc-rs, whose C library the workspace's other builds would then have
+/// to compile too (feature unification); zk-core uses ring.
+pub(crate) const TLS_NOT_BUILT: &str =
+    "the zookeeper-client crate is built without its tls feature here (see BENCHMARKS.md)";
+
 /// A zookeeper-client session.
 pub(crate) struct ZookeeperClient {
     client: zk::Client,
@@ -15,7 +21,10 @@ pub(crate) struct ZookeeperClient {
 impl Target for ZookeeperClient {
     const NAME: &'static str = "zookeeper-client";
 
-    async fn connect(addr: &str, timeout: Duration) -> Result<Self, String> {
+    async fn connect(addr: &str, tls_ca: Option<&str>, timeout: Duration) -> Result<Self, String> {
+        if tls_ca.is_some() {
+            return Err(TLS_NOT_BUILT.into());
+        }
         let connect = zk::Client::connector()
             .with_session_timeout(Duration::from_secs(30))
             .connect(addr);
