@@ -21,6 +21,7 @@
 //! - [`recipes`]: the recipe benchmark (issue 12), `zk-bench recipes` and
 //!   `zk-bench recipe-client`, beside Curator's caches, discovery and latch.
 //! - [`process`]: the client processes of the recipe benchmarks.
+//! - [`runtime`](mod@runtime): the runtime and the Curator-like client every command builds.
 //! - [`reads`]: `zk-bench reads`, pipelined `getData` against `multiRead` batches.
 
 mod args;
@@ -34,6 +35,7 @@ mod reads;
 mod recipes;
 mod report;
 mod runner;
+mod runtime;
 mod server;
 mod stats;
 mod targets;
@@ -273,10 +275,7 @@ fn lock_client(mut args: Args) -> Result<(), String> {
         time_limit: Duration::from_secs(args.get("time-limit-secs", 120)?),
     };
     args.finish()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
+    let rt = crate::runtime::current_thread()?;
     // As in `client`: the work runs as a spawned task.
     rt.block_on(async { tokio::spawn(async move { locks::client::run(&plan).await }).await })
         .map_err(|e| format!("lock client task: {e}"))?
@@ -355,10 +354,7 @@ fn recipe_client(mut args: Args) -> Result<(), String> {
         time_limit: Duration::from_secs(args.get("time-limit-secs", 300)?),
     };
     args.finish()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
+    let rt = crate::runtime::current_thread()?;
     // As in `client`: the work runs as a spawned task.
     rt.block_on(async { tokio::spawn(async move { recipes::client::run(&plan).await }).await })
         .map_err(|e| format!("recipe client task: {e}"))?

@@ -69,13 +69,9 @@ struct Sample {
 
 /// Runs the comparison and returns its report, as markdown.
 pub(crate) fn run(plan: &ReadsPlan) -> Result<String, String> {
-    let server = BenchServer::start(plan.server.clone())?;
+    let server = BenchServer::start_announced(plan.server.clone())?;
     let addr = server.addr();
-    eprintln!("server up at {addr} (pid {})", server.pid());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
+    let rt = crate::runtime::current_thread()?;
     let mut modes = vec![Mode::Pipelined {
         window: plan.window,
     }];

@@ -133,10 +133,7 @@ impl BenchServer {
     /// Starts a server with `config` and waits until it serves. The driver is
     /// synchronous; a current-thread runtime of the server's own runs the start.
     pub(crate) fn start(config: ServerConfig) -> Result<BenchServer, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("server runtime: {e}"))?;
+        let runtime = crate::runtime::current_thread()?;
         let server = runtime
             .block_on(TestingServer::start_with(config))
             .map_err(|e| format!("starting ZooKeeper: {e}"))?;
@@ -148,6 +145,13 @@ impl BenchServer {
             pid,
             _runtime: runtime,
         })
+    }
+
+    /// [`start`](Self::start), then says where the server is on standard error.
+    pub(crate) fn start_announced(config: ServerConfig) -> Result<BenchServer, String> {
+        let server = BenchServer::start(config)?;
+        eprintln!("server up at {} (pid {})", server.addr(), server.pid());
+        Ok(server)
     }
 
     /// `127.0.0.1:<port>`.

@@ -12,9 +12,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use zk_core::Client;
 use zk_recipes::locks::InterProcessMutex;
-use zk_retry::RetryOneTime;
 
 use super::lines::{Event, Kind, Uncontended};
 use crate::stats::percentile;
@@ -74,17 +72,8 @@ pub(crate) struct LockPlan {
 /// Connects as Curator's `newClient(cs, 60000, 15000, new RetryOneTime(100))`
 /// would, and runs the plan.
 pub(crate) async fn run(plan: &LockPlan) -> Result<(), String> {
-    let client = Client::builder()
-        .connect_string(plan.addr.clone())
-        .session_timeout(Duration::from_secs(60))
-        .connection_timeout(Duration::from_secs(15))
-        .retry_policy(RetryOneTime::new(Duration::from_millis(100)))
-        .build()
-        .map_err(|e| format!("client: {e}"))?;
-    client
-        .block_until_connected(Duration::from_secs(15))
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
+    let client =
+        crate::runtime::curator_like_client(&plan.addr, Duration::from_secs(60), None).await?;
     let mutex = InterProcessMutex::new(client.clone(), plan.path.clone());
     let deadline = Instant::now() + plan.time_limit;
     let result = match plan.mode {

@@ -68,13 +68,9 @@ pub(crate) struct LockRound {
 
 /// Runs the benchmark and returns every round's figures.
 pub(crate) fn run(plan: &LockRunPlan) -> Result<Vec<LockRound>, String> {
-    let server = BenchServer::start(plan.server.clone())?;
+    let server = BenchServer::start_announced(plan.server.clone())?;
     let addr = server.addr();
-    eprintln!("server up at {addr} (pid {})", server.pid());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
+    let rt = crate::runtime::current_thread()?;
     let packets = |rt: &tokio::runtime::Runtime| -> Option<u64> {
         let mntr = rt
             .block_on(zk_testing::four_letter_word(addr.as_str(), "mntr"))

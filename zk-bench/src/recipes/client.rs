@@ -32,7 +32,6 @@ use zk_core::{Client, ConnectString};
 use zk_recipes::cache::{PathChildrenCache, PathChildrenCacheEvent, StartMode};
 use zk_recipes::discovery::{RoundRobin, ServiceDiscovery, ServiceInstance};
 use zk_recipes::leader::LeaderLatch;
-use zk_retry::RetryOneTime;
 
 use super::lines::{Measure, RecipeResult};
 
@@ -126,19 +125,7 @@ pub(crate) struct RecipePlan {
 /// Connects as Curator's `newClient(cs, 30000, 15000, new RetryOneTime(100))`
 /// would (the Java side does exactly that).
 async fn connect(addr: &str) -> Result<Client, String> {
-    let client = Client::builder()
-        .connect_string(addr.to_string())
-        .session_timeout(SESSION_TIMEOUT)
-        .connection_timeout(Duration::from_secs(15))
-        .retry_policy(RetryOneTime::new(Duration::from_millis(100)))
-        .max_frame_len(MAX_FRAME_LEN)
-        .build()
-        .map_err(|e| format!("client: {e}"))?;
-    client
-        .block_until_connected(Duration::from_secs(15))
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
-    Ok(client)
+    crate::runtime::curator_like_client(addr, SESSION_TIMEOUT, Some(MAX_FRAME_LEN)).await
 }
 
 /// Runs the plan and prints its result lines.

@@ -142,13 +142,9 @@ pub(crate) async fn make_tree(client: &Client, n: usize) -> Result<(), String> {
 
 /// Runs the benchmark and returns every process's results, in the order they ran.
 pub(crate) fn run(plan: &RecipeRunPlan) -> Result<Vec<RecipeResult>, String> {
-    let server = BenchServer::start(plan.server.clone())?;
+    let server = BenchServer::start_announced(plan.server.clone())?;
     let addr = server.addr();
-    eprintln!("server up at {addr} (pid {})", server.pid());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("runtime: {e}"))?;
+    let rt = crate::runtime::current_thread()?;
     rt.block_on(async {
         let client = Client::builder()
             .connect_string(addr.clone())

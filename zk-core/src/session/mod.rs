@@ -15,6 +15,7 @@
 //!   allocation that holds its frame and its reply (`packet` uses `call`, never
 //!   the reverse; frames are written by [`crate::proto`] alone).
 
+mod bulk_ops;
 mod call;
 pub mod config;
 pub mod connect_string;
