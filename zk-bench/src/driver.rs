@@ -40,17 +40,27 @@ pub(crate) struct RunPlan {
     pub tls: bool,
 }
 
-/// The jars the Java client needs beside zookeeper.jar for TLS: its Netty socket.
-const JAVA_NETTY_JARS: &[&str] = &[
-    "netty-buffer.jar",
-    "netty-codec.jar",
-    "netty-common.jar",
-    "netty-handler.jar",
-    "netty-resolver.jar",
-    "netty-transport.jar",
-    "netty-transport-native-epoll.jar",
-    "netty-transport-native-unix-common.jar",
-];
+/// The jars the Java client needs beside zookeeper.jar for TLS, its Netty socket:
+/// netty's jars of the installation the server runs from.
+fn netty_classpath() -> Result<String, String> {
+    let install = zk_testing::Installation::detect().map_err(|e| e.to_string())?;
+    let netty: Vec<String> = install
+        .classpath()
+        .iter()
+        .filter(|jar| {
+            jar.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("netty-"))
+        })
+        .map(|jar| jar.display().to_string())
+        .collect();
+    if netty.is_empty() {
+        return Err(
+            "no netty jar beside the ZooKeeper server's (scripts/setup installs them)".into(),
+        );
+    }
+    Ok(netty.join(":"))
+}
 
 /// Where the clients reach the server, and the CA file they trust over TLS.
 struct Endpoint {
@@ -158,9 +168,8 @@ fn run_client(plan: &RunPlan, client: &str, cp: &ClientPlan) -> Result<Vec<Measu
             if let Some(ca) = &cp.tls_ca {
                 // The Java client's TLS: its Netty socket, trusting the CA's PEM file
                 // (ZooKeeper 3.8 reads PEM trust stores), hostname verification on.
-                for jar in JAVA_NETTY_JARS {
-                    classpath.push_str(&format!(":{}/{jar}", zk_testing::DEBIAN_JAR_DIR));
-                }
+                classpath.push(':');
+                classpath.push_str(&netty_classpath()?);
                 c.arg("-Dzookeeper.client.secure=true")
                     .arg("-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty")
                     .arg(format!("-Dzookeeper.ssl.trustStore.location={ca}"))

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use common::*;
 use zk_core::{
-    Acl, CreateMode, Disconnect, Error, EventType, KeeperState, Session, SessionEvent, SessionState,
+    Acl, CreateMode, Disconnect, Error, EventType, KeeperState, Session, SessionEvent,
+    SessionEvents, SessionState,
 };
 use zk_testing::{Proxy, ServerConfig, TestingServer, expire_session, four_letter_word};
 
@@ -379,6 +380,19 @@ async fn a_session_resumed_from_its_id_and_password_is_the_same_session() {
     assert!(matches!(err, Error::SessionExpired), "{err:?}");
 }
 
+/// Waits for `s` to connect again and checks that the write of `path`, whose reply
+/// was lost, was applied.
+async fn applied_once_reconnected(s: &Session, events: &mut SessionEvents, path: &str) {
+    wait_event(events, DEADLINE, "SyncConnected", |e| {
+        matches!(e, SessionEvent::SyncConnected)
+    })
+    .await;
+    assert!(
+        s.exists(path).await.unwrap().is_some(),
+        "the write was applied"
+    );
+}
+
 /// The server applies a write but its reply never arrives: the client cannot know
 /// the outcome, and says so with ConnectionLoss (at the read timeout, since pings go
 /// unanswered too); after the reconnect the write is there.
@@ -403,14 +417,7 @@ async fn a_write_whose_reply_is_lost_fails_with_connection_loss_though_it_was_ap
     }
     assert!(err.is_retryable());
     proxy.heal().await.expect("heal");
-    wait_event(&mut events, DEADLINE, "SyncConnected", |e| {
-        matches!(e, SessionEvent::SyncConnected)
-    })
-    .await;
-    assert!(
-        s.exists(&path).await.unwrap().is_some(),
-        "the write was applied"
-    );
+    applied_once_reconnected(&s, &mut events, &path).await;
     s.close().await;
 }
 
@@ -459,14 +466,7 @@ async fn a_reply_lost_on_a_live_connection_fails_its_request_at_the_next_ping() 
         Err(Error::ConnectionLoss(Disconnect::ReplyLost { .. })) => {}
         other => panic!("expected ConnectionLoss(ReplyLost), got {other:?}"),
     }
-    wait_event(&mut events, DEADLINE, "SyncConnected", |e| {
-        matches!(e, SessionEvent::SyncConnected)
-    })
-    .await;
-    assert!(
-        s.exists(&path).await.unwrap().is_some(),
-        "the write was applied"
-    );
+    applied_once_reconnected(&s, &mut events, &path).await;
     s.close().await;
     observer.close().await;
 }
