@@ -225,3 +225,61 @@ async fn a_waiting_selector_whose_node_is_deleted_requeues() {
         c.close().await;
     }
 }
+
+/// The soak's leaderless latch: the reply to a latch's create is lost on a connection
+/// that stays up (a middlebox drops it, then forwards again). The node is on the
+/// server, first in the queue and owned by the latch's session, so every other
+/// participant waits behind it, while the latch itself waits for the create's reply;
+/// pings kept the connection alive, so it waited for good. Now the first ping answered
+/// after the create drops the connection, the create's retry finds its node by its
+/// protected name, and the latch leads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_latch_whose_create_reply_is_lost_on_a_live_connection_still_leads() {
+    let _serial = serial().await;
+    let server = server().await;
+    let base = "/own-node/lost-reply";
+    let link = proxy(server.addr()).await;
+    let (behind, admin) = (
+        connect(&link.connect_string()).await,
+        connect(&server.connect_string()).await,
+    );
+    admin.create(base, b"").create_parents().await.unwrap();
+    let (_, _, queue_changed) = admin.get_children(base).watched().await.unwrap();
+    let dropped_before = link.dropped_reply_bytes();
+
+    link.drop_replies().await.unwrap();
+    let latch = LeaderLatch::new(behind.clone(), base, "behind");
+    latch.start().await.unwrap();
+    tokio::time::timeout(DEADLINE, queue_changed)
+        .await
+        .expect("the latch's node appears")
+        .expect("the watch fires");
+    let node = admin
+        .get_children(base)
+        .await
+        .unwrap()
+        .pop()
+        .expect("a node");
+    // The create's reply: length, header, the path, the stat (68 bytes).
+    let reply_len = (4 + 16 + 4 + base.len() + 1 + node.len() + 68) as u64;
+    until("the proxy to drop the create's reply", || {
+        link.dropped_reply_bytes() - dropped_before >= reply_len
+    })
+    .await;
+    link.heal().await.unwrap();
+
+    assert!(
+        latch.await_leadership().timeout(DEADLINE).await.unwrap(),
+        "the latch leads once its create is settled"
+    );
+    assert_eq!(
+        latch.our_path().as_deref(),
+        Some(path::join(base, &node).as_str()),
+        "the create's retry found the node the server made"
+    );
+    assert_eq!(admin.get_children(base).await.unwrap(), vec![node]);
+    latch.close().await.unwrap();
+    for c in [behind, admin] {
+        c.close().await;
+    }
+}
