@@ -235,7 +235,8 @@ pub(crate) fn print_report(plan: &RunPlan, results: &[Measurement]) -> String {
         "{}{} rounds (median shown); {} ops per phase at 1 in flight, {} at {} in flight; \
          warm-up {}x; Rust runtime: tokio {}\n\n",
         if plan.tls {
-            "Over TLS (rustls/ring for zk-core, the JDK's TLS through Netty for Java). "
+            "Over TLS (rustls with ring for zk-core and zookeeper-client, the JDK's TLS \
+             through Netty for Java). "
         } else {
             ""
         },

@@ -58,8 +58,8 @@ const USAGE: &str = "usage:
                [--java-classes DIR] [--client-timeout-secs 600] [--server-heap 1g]
                [--tls false] [--markdown FILE]
       --tls true serves the clients on the server's TLS port (a CA made for the run,
-      no client certificates) and runs zk-core and java by default; zk-bench must be
-      built with its `tls` feature (scripts/bench does).
+      no client certificates) and runs every client but the floor by default; zk-bench
+      must be built with its `tls` feature (scripts/bench does).
       --java and --zk-classpath run the Java client. The server is zk-testing's:
       $JAVA_HOME/bin/java or java on PATH, jars from $ZK_TESTING_JARS or
       /usr/share/java; --server-heap (like 256m or 1g) is its -Xms and -Xmx.
@@ -142,7 +142,7 @@ fn client_plan(args: &mut Args) -> Result<ClientPlan, String> {
 fn run(mut args: Args) -> Result<(), String> {
     let tls: bool = args.get("tls", false)?;
     let default_clients = if tls {
-        "zk-core,java"
+        "zk-core,zookeeper-client,java"
     } else {
         "zk-core,zookeeper-client,java,floor"
     };

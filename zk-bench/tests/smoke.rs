@@ -2,18 +2,18 @@
 //! one compiled here from bench/java/ZkBench.java) and the raw-socket floor, a few
 //! hundred operations. It
 //! checks that every client reports every phase and that the report compares them;
-//! the figures themselves are not judged here.
+//! the figures themselves are not judged here. With zk-bench's `tls` feature, a run
+//! over TLS too.
 
 use std::path::Path;
 use std::process::Command;
 
 const ZK_CLASSPATH: &str = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar";
 
-#[test]
-fn a_tiny_run_reports_every_client_for_every_phase_with_ratios() {
-    let tmp = tempfile::tempdir().expect("temp dir");
+/// Compiles bench/java/ZkBench.java into `tmp`/classes.
+fn compile_java_client(tmp: &Path) -> std::path::PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/java/ZkBench.java");
-    let classes = tmp.path().join("classes");
+    let classes = tmp.join("classes");
     let javac = Command::new("javac")
         .arg("-nowarn")
         .arg("-d")
@@ -23,7 +23,13 @@ fn a_tiny_run_reports_every_client_for_every_phase_with_ratios() {
         .status()
         .expect("javac runs (the JDK is needed to build the Java peer)");
     assert!(javac.success(), "ZkBench.java does not compile");
+    classes
+}
 
+#[test]
+fn a_tiny_run_reports_every_client_for_every_phase_with_ratios() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let classes = compile_java_client(tmp.path());
     let markdown = tmp.path().join("report.md");
     let out = Command::new(env!("CARGO_BIN_EXE_zk-bench"))
         .arg("run")
@@ -86,4 +92,45 @@ fn a_tiny_run_reports_every_client_for_every_phase_with_ratios() {
     }
     let written = std::fs::read_to_string(&markdown).expect("markdown written");
     assert_eq!(written.trim(), stdout.trim());
+}
+
+/// The same over TLS (zk-bench's `tls` feature): the three clients on the server's TLS
+/// port, each reporting every phase. A client that fell back to plain TCP could not
+/// connect at all: the port speaks only TLS.
+#[cfg(feature = "tls")]
+#[test]
+fn a_tiny_run_over_tls_reports_every_client_for_every_phase() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let classes = compile_java_client(tmp.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_zk-bench"))
+        .arg("run")
+        .args(["--tls", "true"])
+        .args(["--rounds", "1"])
+        .args(["--depth", "20"])
+        .args(["--serial-ops", "10"])
+        .args(["--pipelined-ops", "100"])
+        .args(["--warmup", "0.2"])
+        .args(["--client-timeout-secs", "120"])
+        .args(["--server-heap", "256m"])
+        .args(["--zk-classpath", ZK_CLASSPATH])
+        .arg("--java-classes")
+        .arg(&classes)
+        .output()
+        .expect("zk-bench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "zk-bench failed:\n{stderr}");
+    assert!(stdout.starts_with("Over TLS"), "{stdout}");
+    assert!(stderr.contains("clients over TLS"), "{stderr}");
+    for op in ["getData", "setData", "create"] {
+        for client in ["zk-core", "zookeeper-client", "java"] {
+            for depth in [1, 20] {
+                let prefix = format!("| {op} | {depth} | {client} | ");
+                assert!(
+                    stdout.lines().any(|l| l.starts_with(&prefix)),
+                    "no row {prefix:?} in:\n{stdout}"
+                );
+            }
+        }
+    }
 }

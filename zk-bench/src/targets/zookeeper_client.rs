@@ -7,11 +7,32 @@ use zookeeper_client as zk;
 use super::{Action, Target};
 use crate::workload::Op;
 
-/// Why this peer has no TLS row: its `tls` feature brings rustls with its default
-/// provider, aws-lc-rs, whose C library the workspace's other builds would then have
-/// to compile too (feature unification); zk-core uses ring.
-pub(crate) const TLS_NOT_BUILT: &str =
-    "the zookeeper-client crate is built without its tls feature here (see BENCHMARKS.md)";
+/// Connects with `connector` over TLS to `addr`, trusting `ca` (PEM), hostname
+/// verification on, with ring as the process's rustls provider (as zk-core's).
+#[cfg(feature = "tls")]
+async fn secure_connect(
+    connector: zk::Connector,
+    ca: &str,
+    addr: &str,
+) -> Result<zk::Client, zk::Error> {
+    // Already installed is fine: one process, one client.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    connector
+        .with_tls(zk::TlsOptions::new().with_pem_ca(ca)?)
+        .secure_connect(addr)
+        .await
+}
+
+#[cfg(not(feature = "tls"))]
+async fn secure_connect(
+    _connector: zk::Connector,
+    _ca: &str,
+    _addr: &str,
+) -> Result<zk::Client, zk::Error> {
+    Err(zk::Error::UnexpectedError(
+        "zk-bench was built without its `tls` feature".into(),
+    ))
+}
 
 /// A zookeeper-client session.
 pub(crate) struct ZookeeperClient {
@@ -22,12 +43,13 @@ impl Target for ZookeeperClient {
     const NAME: &'static str = "zookeeper-client";
 
     async fn connect(addr: &str, tls_ca: Option<&str>, timeout: Duration) -> Result<Self, String> {
-        if tls_ca.is_some() {
-            return Err(TLS_NOT_BUILT.into());
-        }
-        let connect = zk::Client::connector()
-            .with_session_timeout(Duration::from_secs(30))
-            .connect(addr);
+        let connector = zk::Client::connector().with_session_timeout(Duration::from_secs(30));
+        let connect = async move {
+            match tls_ca {
+                None => connector.connect(addr).await,
+                Some(ca) => secure_connect(connector, ca, addr).await,
+            }
+        };
         let client = tokio::time::timeout(timeout, connect)
             .await
             .map_err(|_| format!("not connected within {timeout:?}"))?
