@@ -42,6 +42,12 @@ pub(crate) fn jvm_args(
         "logback.configurationFile",
         &paths.logback_xml().display().to_string(),
     );
+    if config.sasl().is_some() {
+        property(
+            "java.security.auth.login.config",
+            &paths.jaas_conf().display().to_string(),
+        );
+    }
     for (key, value) in config.system_properties() {
         property(key, value);
     }
