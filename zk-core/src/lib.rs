@@ -43,6 +43,8 @@
 //! - [`error`]: the one [`Error`] type, with [`Error::code`] and [`Error::is_retryable`].
 //! - `tls` (cargo feature `tls`): `TlsConfig`, what a client trusts and shows when
 //!   it connects over TLS (rustls, with the ring provider), and the handshake.
+//! - `sasl` (cargo feature `sasl-digest-md5`): `SaslConfig`, the SASL login every new
+//!   connection runs after the handshake, and DIGEST-MD5 (RFC 2831) written here.
 
 pub mod error;
 pub mod framework;
@@ -50,6 +52,8 @@ mod lock;
 #[doc(hidden)]
 pub mod proto;
 mod redact;
+#[cfg(feature = "sasl-digest-md5")]
+mod sasl;
 pub mod session;
 mod time;
 #[cfg(feature = "tls")]
@@ -67,6 +71,8 @@ pub use proto::{
     Acl, AddWatchMode, Code, CreateMode, EventType, Id, KeeperState, Perms, Stat, WatcherType,
     digest_id,
 };
+#[cfg(feature = "sasl-digest-md5")]
+pub use sasl::SaslConfig;
 pub use session::{
     ConnectString, Session, SessionConfig, SessionEvent, SessionEvents, SessionState,
 };
