@@ -224,9 +224,12 @@ fn quoted(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'"');
 }
 
+/// One `name=value` directive: the name as sent, the value unquoted.
+type Directive<'a> = (&'a [u8], Vec<u8>);
+
 /// Splits a token into its `name=value` directives (RFC 2831 `1#` lists: commas, optional
 /// white space, empty elements allowed; values are tokens or quoted-strings).
-fn directives(token: &[u8]) -> Result<Vec<(&[u8], Vec<u8>)>, DigestMd5Error> {
+fn directives(token: &[u8]) -> Result<Vec<Directive<'_>>, DigestMd5Error> {
     let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let mut out = Vec::new();
     let mut rest = token;
@@ -396,7 +399,7 @@ mod tests {
         DigestMd5Client::new("chris", "secret", "imap", "elwood.innosoft.com")
     }
 
-    fn field<'a>(token: &'a [u8], name: &str) -> Vec<u8> {
+    fn field(token: &[u8], name: &str) -> Vec<u8> {
         directives(token)
             .expect("a well-formed token")
             .into_iter()
