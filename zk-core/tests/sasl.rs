@@ -1,12 +1,13 @@
 //! SASL DIGEST-MD5 logins to real ZooKeeper 3.8 servers (cargo feature `sasl-digest-md5`):
 //! the identity a login gives (`who_am_i`, ACLs on `sasl:<user>` under an AclProvider), a
 //! wrong password refused once with a typed AuthFailed that ends the client (LOST, no
-//! reconnect storm), a new login after a server restart (same session) and after an expiry
-//! (new session), and no password in the logs at any level.
+//! reconnect storm), a new login after a server restart (same session), on another server
+//! of an ensemble and after an expiry (new session), and no password in the logs at any
+//! level.
 //!
 //! The tests that leave the server alone share one server with a JAAS user table; the
-//! restart test has a server of its own, which requires SASL of every session, so that its
-//! requests after the restart prove the new connection logged in.
+//! restart and ensemble tests have servers of their own, which require SASL of every
+//! session, so that the requests after the reconnection prove the new connection logged in.
 
 mod common;
 
@@ -19,7 +20,9 @@ use zk_core::{
     Acl, Client, ClientInfo, Code, ConnectionState, CreateMode, Error, FixedAclProvider, Id, Perms,
     SaslConfig, Session, SessionConfig, SessionEvent, SessionState,
 };
-use zk_testing::{RunningServer, ServerConfig, ServerSasl, SharedServer, TestingServer};
+use zk_testing::{
+    RunningServer, ServerConfig, ServerSasl, SharedServer, TestingCluster, TestingServer,
+};
 
 const ALICE_PASSWORD: &str = "alice-pw-6f1d0c";
 const BOB_PASSWORD: &str = "bob-pw-93ab2e";
@@ -355,4 +358,70 @@ async fn no_password_reaches_the_logs_at_any_level() {
     for secret in [ALICE_PASSWORD, WRONG_PASSWORD] {
         assert!(!logs.contains(secret), "a password is in the logs");
     }
+}
+
+/// An ensemble that requires SASL: the server in use dies, the session moves on to another
+/// server, logs in there, and keeps its ephemeral node.
+#[tokio::test]
+async fn a_session_moved_to_another_server_of_the_ensemble_logs_in_there() {
+    init_tracing();
+    let mut cluster = TestingCluster::start_with(3, users(true))
+        .await
+        .expect("a SASL ensemble starts");
+    let config = SessionConfig::new(
+        cluster.connect_string().parse().expect("a connect string"),
+        Duration::from_secs(8),
+    )
+    .with_sasl(alice());
+    let (session, mut events) = Session::start_with_events(config);
+    session.wait_connected(DEADLINE).await.expect("logged in");
+    let path = unique("sasl-move");
+    bounded(
+        "create",
+        session.create(&path, b"mine", &[Acl::open_unsafe()], CreateMode::Ephemeral),
+    )
+    .await
+    .expect("an ephemeral node");
+    let id = session.session_id();
+    let victim = server_of(&cluster, id, None).await;
+    cluster.kill(victim).expect("kill");
+
+    wait_event(&mut events, DEADLINE, "Disconnected", |e| {
+        matches!(e, SessionEvent::Disconnected(_))
+    })
+    .await;
+    wait_event(&mut events, DEADLINE, "SyncConnected", |e| {
+        matches!(e, SessionEvent::SyncConnected)
+    })
+    .await;
+    assert_eq!(session.session_id(), id, "the same session");
+    let now_on = server_of(&cluster, id, Some(victim)).await;
+    assert_ne!(now_on, victim);
+    // Served by a server that requires SASL: the login on the new server worked.
+    let (data, stat) = bounded("get", session.get_data(&path))
+        .await
+        .expect("the ephemeral survived");
+    assert_eq!(&data[..], b"mine");
+    assert_eq!(stat.ephemeral_owner, id);
+    let me = bounded("whoAmI", session.who_am_i()).await.expect("whoAmI");
+    assert!(me.contains(&sasl_id("alice")), "{me:?}");
+    session.close().await;
+}
+
+/// The server whose connections include session `id` (not `except`), once one does.
+async fn server_of(cluster: &TestingCluster, id: i64, except: Option<usize>) -> usize {
+    bounded("finding the session's server", async {
+        loop {
+            for i in (0..cluster.len()).filter(|&i| Some(i) != except) {
+                let addr = cluster.client_addr(i).expect("in range");
+                if let Ok(cons) = zk_testing::four_letter_word(addr, "cons").await
+                    && mentions_session(&cons, id)
+                {
+                    return i;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
 }
