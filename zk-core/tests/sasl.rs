@@ -2,8 +2,8 @@
 //! the identity a login gives (`who_am_i`, ACLs on `sasl:<user>` under an AclProvider), a
 //! wrong password refused once with a typed AuthFailed that ends the client (LOST, no
 //! reconnect storm), a new login after a server restart (same session), on another server
-//! of an ensemble and after an expiry (new session), and no password in the logs at any
-//! level.
+//! of an ensemble and after an expiry (new session), a server without SASL ending the login
+//! the same way, and no password in the logs at any level.
 //!
 //! The tests that leave the server alone share one server with a JAAS user table; the
 //! restart and ensemble tests have servers of their own, which require SASL of every
@@ -424,4 +424,19 @@ async fn server_of(cluster: &TestingCluster, id: i64, except: Option<usize>) -> 
         }
     })
     .await
+}
+
+#[tokio::test]
+async fn a_server_without_sasl_ends_the_login_with_auth_failed_not_a_loop() {
+    // zk-testing's default server: no JAAS file, no SASL.
+    let plain = server().await;
+    let captured = Captured::default();
+    let _guard = captured.start();
+    let session = Session::start(session_config(&plain.connect_string(), alice()));
+    let refused = session.wait_connected(DEADLINE).await;
+    assert!(matches!(refused, Err(Error::AuthFailed)), "{refused:?}");
+    assert_eq!(session.state(), SessionState::AuthFailed);
+    let logs = captured.text();
+    assert!(logs.contains("SASL login failed"), "{logs}");
+    assert_eq!(logs.matches("connecting").count(), 1, "{logs}");
 }
