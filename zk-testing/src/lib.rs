@@ -13,6 +13,7 @@
 //! | [`ServerConfig`] | tick time, session limits, init/sync limits, JVM properties and options, extra `zoo.cfg` lines, TLS |
 //! | [`ServerTls`], [`TestingCa`], [`IssuedCert`], [`ClientAuth`] | TLS on a `secureClientPort` with PEM stores from a CA made at test time; client certificates for x509 authentication, and wrong ones for negative tests |
 //! | [`ServerSasl`] | SASL DIGEST-MD5 users (a JAAS `Server` section), optionally required of every session |
+//! | [`TestingKdc`], [`Keytab`] | an MIT Kerberos KDC on loopback with a throwaway realm, principals and their keytabs |
 //! | [`Installation`] | where Java and the ZooKeeper jars are (Debian's `/usr/share/java`, or `$ZK_TESTING_JARS`) |
 //! | [`Error`] | every failure, typed; a missing install names `scripts/setup` |
 //!
@@ -22,7 +23,8 @@
 //! (pdeathsig, signals, reaping), `ports` leases loopback ports, `server_files` writes `zoo.cfg`
 //! and logging configuration (and a TLS server's PEM stores), `jvm` builds the command line,
 //! `shared` keeps a server on a thread of its own for the whole test process, `tls` makes the
-//! certificates, `sasl` writes the JAAS user table.
+//! certificates, `sasl` writes the JAAS user table,
+//! `kdc` runs a Kerberos KDC.
 //!
 //! # Example
 //!
@@ -66,6 +68,7 @@ mod expire;
 mod four_letter;
 mod install;
 mod jvm;
+mod kdc;
 mod launch;
 mod member;
 mod ports;
@@ -90,6 +93,7 @@ pub use four_letter::{
     DEFAULT_FOUR_LETTER_TIMEOUT, ServerMode, four_letter_word, four_letter_word_within, server_mode,
 };
 pub use install::{DEBIAN_JAR_DIR, Installation, JARS_ENV};
+pub use kdc::{DEFAULT_KDC_REALM, Keytab, TestingKdc};
 pub use member::KEEP_DIRS_ENV;
 pub use proxy::{Proxy, ProxyMode};
 pub use sasl::ServerSasl;
