@@ -15,8 +15,13 @@
 //! `AUTHFAILED` and closes the connection unless `zookeeper.allowSaslFailedClients` is set,
 //! which the kit never sets. The server's SASL service is `zookeeper` and its DIGEST-MD5
 //! realm `zk-sasl-md5`, as in every ZooKeeper server.
+//!
+//! [`ServerSasl::kerberos`] makes a GSSAPI server instead: its `Server` section is the JDK's
+//! `Krb5LoginModule` with the service's keytab from a [`TestingKdc`](crate::TestingKdc), and
+//! the JVM gets `-Djava.security.krb5.conf` pointing at the KDC's realm.
 
 use std::fmt::{self, Write as _};
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -25,6 +30,8 @@ pub(crate) const SASL_PROVIDER: &str =
     "org.apache.zookeeper.server.auth.SASLAuthenticationProvider";
 /// The login module whose `user_` options are the DIGEST-MD5 user table.
 const DIGEST_LOGIN_MODULE: &str = "org.apache.zookeeper.server.auth.DigestLoginModule";
+/// The JDK's Kerberos login module: the server logs in to the KDC with its keytab.
+const KERBEROS_LOGIN_MODULE: &str = "com.sun.security.auth.module.Krb5LoginModule";
 
 /// The SASL users of a test server (DIGEST-MD5), for
 /// [`ServerConfigBuilder::sasl`](crate::ServerConfigBuilder::sasl). Its `Debug` output names
@@ -45,7 +52,16 @@ const DIGEST_LOGIN_MODULE: &str = "org.apache.zookeeper.server.auth.DigestLoginM
 #[derive(Clone, Default)]
 pub struct ServerSasl {
     users: Vec<(String, String)>,
+    kerberos: Option<ServerKerberos>,
     required: bool,
+}
+
+/// A server's Kerberos identity: its principal, keytab, and the realm's `krb5.conf`.
+#[derive(Clone, Debug)]
+struct ServerKerberos {
+    principal: String,
+    keytab: PathBuf,
+    krb5_conf: PathBuf,
 }
 
 impl fmt::Debug for ServerSasl {
@@ -53,6 +69,7 @@ impl fmt::Debug for ServerSasl {
         f.debug_struct("ServerSasl")
             .field("users", &self.user_names().collect::<Vec<_>>())
             .field("passwords", &"<redacted>")
+            .field("kerberos", &self.kerberos)
             .field("required", &self.required)
             .finish()
     }
@@ -62,6 +79,27 @@ impl ServerSasl {
     /// A DIGEST-MD5 user table with no users yet.
     pub fn digest_md5() -> Self {
         ServerSasl::default()
+    }
+
+    /// GSSAPI (Kerberos) instead of DIGEST-MD5: the server logs in to `kdc` as `service`'s
+    /// principal with its keytab (`zookeeper/localhost` for clients that reach the server as
+    /// `localhost`), and accepts clients with tickets of the KDC's realm; a client's identity
+    /// is `sasl:<principal>`. The KDC must outlive the servers. No DIGEST-MD5 users can be
+    /// added then: ZooKeeper serves one mechanism, GSSAPI when it has a Kerberos login.
+    pub fn kerberos(kdc: &crate::TestingKdc, service: &crate::Keytab) -> Self {
+        ServerSasl {
+            kerberos: Some(ServerKerberos {
+                principal: service.principal().to_owned(),
+                keytab: service.path().to_owned(),
+                krb5_conf: kdc.krb5_conf(),
+            }),
+            ..ServerSasl::default()
+        }
+    }
+
+    /// The realm's `krb5.conf`, for the JVM, when the server logs in with Kerberos.
+    pub(crate) fn krb5_conf(&self) -> Option<&Path> {
+        self.kerberos.as_ref().map(|k| k.krb5_conf.as_path())
     }
 
     /// Adds a user. A name may hold ASCII letters, digits and `._-@`; a password any
@@ -95,6 +133,24 @@ impl ServerSasl {
 
     /// Checks names and passwords (see [`user`](Self::user)).
     pub(crate) fn check(&self) -> Result<()> {
+        if let Some(kerberos) = &self.kerberos {
+            if !self.users.is_empty() {
+                return Err(Error::InvalidConfig(
+                    "a Kerberos server serves GSSAPI only: no DIGEST-MD5 users beside it".into(),
+                ));
+            }
+            for value in [
+                kerberos.principal.as_str(),
+                &kerberos.keytab.display().to_string(),
+            ] {
+                if value.contains(['"', '\\', '\n', '\r', '\0']) {
+                    return Err(Error::InvalidConfig(format!(
+                        "{value:?} cannot be quoted in a JAAS file"
+                    )));
+                }
+            }
+            return Ok(());
+        }
         if self.users.is_empty() {
             return Err(Error::InvalidConfig(
                 "a SASL server needs at least one user".into(),
@@ -122,6 +178,15 @@ impl ServerSasl {
 
     /// The text of `jaas.conf`.
     pub(crate) fn jaas_conf(&self) -> String {
+        if let Some(k) = &self.kerberos {
+            return format!(
+                "Server {{\n  {KERBEROS_LOGIN_MODULE} required\n  useKeyTab=true\n  \
+                 keyTab=\"{}\"\n  storeKey=true\n  useTicketCache=false\n  \
+                 principal=\"{}\";\n}};\n",
+                k.keytab.display(),
+                k.principal
+            );
+        }
         let mut conf = format!("Server {{\n  {DIGEST_LOGIN_MODULE} required");
         for (name, password) in &self.users {
             // Writing to a String cannot fail.
@@ -183,6 +248,32 @@ mod tests {
                 .check()
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_kerberos_server_logs_in_with_its_keytab_and_takes_no_digest_users() {
+        let kerberos = ServerSasl {
+            kerberos: Some(ServerKerberos {
+                principal: "zookeeper/localhost@R.INVALID".into(),
+                keytab: PathBuf::from("/k/zk.keytab"),
+                krb5_conf: PathBuf::from("/k/krb5.conf"),
+            }),
+            ..ServerSasl::default()
+        };
+        assert!(kerberos.check().is_ok());
+        let jaas = kerberos.jaas_conf();
+        for expected in [
+            "com.sun.security.auth.module.Krb5LoginModule required",
+            "useKeyTab=true",
+            "keyTab=\"/k/zk.keytab\"",
+            "storeKey=true",
+            "principal=\"zookeeper/localhost@R.INVALID\";",
+        ] {
+            assert!(jaas.contains(expected), "{expected} in {jaas}");
+        }
+        assert_eq!(kerberos.krb5_conf(), Some(Path::new("/k/krb5.conf")));
+        let mixed = kerberos.user("alice", "pw");
+        assert!(matches!(mixed.check(), Err(Error::InvalidConfig(_))));
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! A `TestingKdc` is a working KDC on loopback: MIT's own client tools, pointed at its
 //! `krb5.conf`, get a ticket-granting ticket with a keytab it issued and then a service ticket
-//! for a ZooKeeper server's principal; dropping it kills the KDC.
+//! for a ZooKeeper server's principal; dropping it kills the KDC. A ZooKeeper server given a
+//! Kerberos identity (`ServerSasl::kerberos`) logs in to it at startup.
 
 mod common;
 
 use std::path::Path;
 use std::process::Output;
 
-use zk_testing::TestingKdc;
+use zk_testing::{ServerConfig, ServerSasl, TestingKdc, TestingServer};
 
 /// Runs an MIT client tool against the KDC's realm with the ticket cache `cache`.
 async fn krb5_tool(kdc: &TestingKdc, cache: &Path, program: &str, args: &[&str]) -> Output {
@@ -84,4 +85,29 @@ async fn a_bad_realm_is_refused_before_anything_runs() {
         matches!(bad, Err(zk_testing::Error::InvalidConfig(_))),
         "{bad:?}"
     );
+}
+
+#[tokio::test]
+async fn a_zookeeper_server_with_a_kerberos_identity_logs_in_to_the_kdc_at_startup() {
+    let kdc = TestingKdc::start().await.expect("a KDC starts");
+    let service = kdc
+        .add_principal("zookeeper/localhost")
+        .await
+        .expect("the server's principal");
+    let config = ServerConfig::builder()
+        .sasl(ServerSasl::kerberos(&kdc, &service))
+        .build()
+        .expect("a valid config");
+    // ZooKeeper refuses to start when its JAAS login fails: serving proves the login.
+    let server = TestingServer::start_with(config)
+        .await
+        .expect("a Kerberos server starts");
+    let jaas = std::fs::read_to_string(server.dir().join("jaas.conf")).expect("the JAAS file");
+    assert!(jaas.contains("Krb5LoginModule"), "{jaas}");
+    let log = std::fs::read_to_string(kdc.dir().join("kdc.log")).expect("the KDC's log");
+    assert!(
+        log.contains("AS_REQ") && log.contains("zookeeper/localhost@ZK-TESTING.INVALID"),
+        "{log}"
+    );
+    drop(server);
 }
