@@ -317,6 +317,7 @@ fn krb5_conf(realm: &str, addr: SocketAddr) -> String {
          \x20 dns_lookup_kdc = false\n\
          \x20 dns_lookup_realm = false\n\
          \x20 rdns = false\n\
+         \x20 dns_canonicalize_hostname = false\n\
          \x20 udp_preference_limit = 1\n\
          [realms]\n\
          \x20 {realm} = {{\n\

@@ -35,7 +35,7 @@ pub struct ClientConfig {
     pub(crate) acl_provider: Arc<dyn AclProvider>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::TlsConfig>,
-    #[cfg(feature = "sasl-digest-md5")]
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
     pub(crate) sasl: Option<crate::sasl::SaslConfig>,
 }
 
@@ -98,7 +98,7 @@ impl ClientConfig {
     }
 
     /// The SASL login, when the client logs in with one (its password stays hidden).
-    #[cfg(feature = "sasl-digest-md5")]
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
     pub fn sasl(&self) -> Option<&crate::sasl::SaslConfig> {
         self.sasl.as_ref()
     }
@@ -119,7 +119,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("acl_provider", &self.acl_provider);
         #[cfg(feature = "tls")]
         f.field("tls", &self.tls);
-        #[cfg(feature = "sasl-digest-md5")]
+        #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
         f.field("sasl", &self.sasl);
         f.finish()
     }
@@ -136,7 +136,7 @@ impl ClientConfig {
         if let Some(tls) = &self.tls {
             c = c.with_tls(tls.clone());
         }
-        #[cfg(feature = "sasl-digest-md5")]
+        #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
         if let Some(sasl) = &self.sasl {
             c = c.with_sasl(sasl.clone());
         }
@@ -174,7 +174,7 @@ pub struct ClientBuilder {
     acl_provider: Arc<dyn AclProvider>,
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::TlsConfig>,
-    #[cfg(feature = "sasl-digest-md5")]
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
     sasl: Option<crate::sasl::SaslConfig>,
 }
 
@@ -205,7 +205,7 @@ impl Default for ClientBuilder {
             acl_provider: Arc::new(DefaultAclProvider),
             #[cfg(feature = "tls")]
             tls: None,
-            #[cfg(feature = "sasl-digest-md5")]
+            #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
             sasl: None,
         }
     }
@@ -312,10 +312,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Logs in with SASL (cargo feature `sasl-digest-md5`) on every new connection of every
-    /// session, before any other request. A refused login ends the client as a refused
-    /// `addauth` does: the state goes to LOST, no new session is started, and operations
-    /// (and [`block_until_connected`](Client::block_until_connected)) fail with
+    /// Logs in with SASL (cargo feature `sasl-digest-md5` or `sasl-gssapi`) on every new
+    /// connection of every session, before any other request. A refused login ends the client
+    /// as a refused `addauth` does: the state goes to LOST, no new session is started, and
+    /// operations (and [`block_until_connected`](Client::block_until_connected)) fail with
     /// [`Error::AuthFailed`]. See [`SessionConfig::with_sasl`].
     ///
     /// ```no_run
@@ -328,7 +328,7 @@ impl ClientBuilder {
     ///     .build()?;
     /// # let _ = client; Ok(()) }
     /// ```
-    #[cfg(feature = "sasl-digest-md5")]
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
     pub fn sasl(mut self, sasl: crate::sasl::SaslConfig) -> Self {
         self.sasl = Some(sasl);
         self
@@ -376,7 +376,7 @@ impl ClientBuilder {
             acl_provider: self.acl_provider,
             #[cfg(feature = "tls")]
             tls: self.tls,
-            #[cfg(feature = "sasl-digest-md5")]
+            #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
             sasl: self.sasl,
         }))
     }

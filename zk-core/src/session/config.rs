@@ -72,7 +72,7 @@ pub struct SessionConfig {
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::TlsConfig>,
     /// The SASL login on every new connection, when set.
-    #[cfg(feature = "sasl-digest-md5")]
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
     pub(crate) sasl: Option<crate::sasl::SaslConfig>,
 }
 
@@ -97,7 +97,7 @@ impl SessionConfig {
             resume: None,
             #[cfg(feature = "tls")]
             tls: None,
-            #[cfg(feature = "sasl-digest-md5")]
+            #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
             sasl: None,
         }
     }
@@ -153,20 +153,20 @@ impl SessionConfig {
         self.tls.as_ref()
     }
 
-    /// Logs in with SASL (cargo feature `sasl-digest-md5`) on every new connection: after
-    /// the handshake, before credentials, SetWatches and any request. A refused login
-    /// (a wrong password, an unknown user, or a server whose tokens make no sense) ends the
-    /// session ([`SessionState::AuthFailed`](crate::SessionState::AuthFailed)); requests
-    /// then fail with [`Error::AuthFailed`], which is not retryable. A connection lost
+    /// Logs in with SASL (cargo feature `sasl-digest-md5` or `sasl-gssapi`) on every new
+    /// connection: after the handshake, before credentials, SetWatches and any request. A
+    /// refused login (a wrong password, an unknown user, or a server whose tokens make no
+    /// sense) ends the session ([`SessionState::AuthFailed`](crate::SessionState::AuthFailed));
+    /// requests then fail with [`Error::AuthFailed`], which is not retryable. A connection lost
     /// during the login is tried again like any other.
-    #[cfg(feature = "sasl-digest-md5")]
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
     pub fn with_sasl(mut self, sasl: crate::sasl::SaslConfig) -> Self {
         self.sasl = Some(sasl);
         self
     }
 
     /// The SASL login, when the session logs in with one.
-    #[cfg(feature = "sasl-digest-md5")]
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
     pub fn sasl(&self) -> Option<&crate::sasl::SaslConfig> {
         self.sasl.as_ref()
     }
@@ -228,7 +228,7 @@ impl std::fmt::Debug for SessionConfig {
             );
         #[cfg(feature = "tls")]
         f.field("tls", &self.tls);
-        #[cfg(feature = "sasl-digest-md5")]
+        #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
         f.field("sasl", &self.sasl);
         f.finish()
     }

@@ -58,7 +58,7 @@ impl SessionTask {
         let max_frame = self.config.max_frame_len;
         #[cfg(feature = "tls")]
         let tls = self.config.tls.clone();
-        #[cfg(feature = "sasl-digest-md5")]
+        #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
         let (sasl, first_xid) = (self.config.sasl.clone(), self.in_flight.peek_xid());
         debug!(%host, ?connect_timeout, "connecting");
         let attempt = async move {
@@ -90,14 +90,14 @@ impl SessionTask {
             let resp = ConnectResponse::decode(&mut Reader::new(body))?;
             // Logged in before anything else is sent; an expired session has nothing to
             // log in to.
-            #[cfg(feature = "sasl-digest-md5")]
+            #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
             let login = match &sasl {
                 Some(sasl) if resp.timeout_ms > 0 => {
                     Some(super::sasl::login(sasl, &mut stream, &host, max_frame, first_xid).await?)
                 }
                 _ => None,
             };
-            #[cfg(not(feature = "sasl-digest-md5"))]
+            #[cfg(not(any(feature = "sasl-digest-md5", feature = "sasl-gssapi")))]
             let login = None::<std::convert::Infallible>;
             Ok::<_, Disconnect>((stream, resp, login))
         };
@@ -129,7 +129,7 @@ impl SessionTask {
         if resp.timeout_ms <= 0 {
             return Ok(Err(ConnectionEnd::Terminal(Terminal::Expired)));
         }
-        #[cfg(feature = "sasl-digest-md5")]
+        #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
         match login {
             Some(super::sasl::SaslOutcome::Refused(reason)) => {
                 warn!(%reason, "SASL login failed: the session ends");
@@ -141,7 +141,7 @@ impl SessionTask {
             }
             None => {}
         }
-        #[cfg(not(feature = "sasl-digest-md5"))]
+        #[cfg(not(any(feature = "sasl-digest-md5", feature = "sasl-gssapi")))]
         let _ = login;
         let negotiated = Duration::from_millis(resp.timeout_ms as u64);
         self.session_id = resp.session_id;

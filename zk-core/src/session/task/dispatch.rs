@@ -111,14 +111,20 @@ impl InFlight {
     }
 
     /// The xid the next request gets.
-    #[cfg_attr(not(feature = "sasl-digest-md5"), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "sasl-digest-md5", feature = "sasl-gssapi")),
+        allow(dead_code)
+    )]
     pub(super) fn peek_xid(&self) -> i32 {
         self.next_xid
     }
 
     /// Goes on numbering from `next`, after requests numbered outside (the SASL exchange,
     /// which runs before the connection is served).
-    #[cfg_attr(not(feature = "sasl-digest-md5"), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "sasl-digest-md5", feature = "sasl-gssapi")),
+        allow(dead_code)
+    )]
     pub(super) fn resume_xids_at(&mut self, next: i32) {
         self.next_xid = next;
     }

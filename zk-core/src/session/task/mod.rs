@@ -25,7 +25,7 @@
 mod connect;
 mod dispatch;
 mod pump;
-#[cfg(feature = "sasl-digest-md5")]
+#[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
 mod sasl;
 mod transport;
 

@@ -1,7 +1,7 @@
-//! The SASL login on a new connection (cargo feature `sasl-digest-md5`): right after
-//! ZooKeeper's handshake, before credentials, SetWatches or any request, one `sasl` request
-//! per token (the first one empty for DIGEST-MD5), each answered before the next is sent.
-//! Nothing else is on the connection yet, so every reply must answer the token just sent.
+//! The SASL login on a new connection (cargo features `sasl-digest-md5`, `sasl-gssapi`): right
+//! after ZooKeeper's handshake, before credentials, SetWatches or any request, one `sasl`
+//! request per token (the first one empty for DIGEST-MD5), each answered before the next is
+//! sent. Nothing else is on the connection yet, so every reply must answer the token just sent.
 //!
 //! How it ends:
 //! - logged in: the connection is served as any other;
@@ -53,8 +53,24 @@ pub(super) async fn login(
     max_frame: usize,
     first_xid: i32,
 ) -> Result<SaslOutcome, Disconnect> {
-    let mut login = config.start();
-    let mut token = login.initial();
+    // Off the runtime's threads: GSSAPI's first step asks the KDC for a service ticket,
+    // synchronously.
+    let (config_for_start, target) = (config.clone(), host.host.clone());
+    let started = tokio::task::spawn_blocking(move || {
+        config_for_start
+            .start(&target)
+            .and_then(|mut login| Ok((login.initial()?, login)))
+    })
+    .await;
+    let (mut token, mut login) = match started {
+        Ok(Ok(started)) => started,
+        Ok(Err(e)) => return Ok(SaslOutcome::Refused(e.to_string())),
+        Err(e) => {
+            return Ok(SaslOutcome::Refused(format!(
+                "the SASL mechanism failed to start: {e}"
+            )));
+        }
+    };
     let mut xid = first_xid;
     for round in 1..=MAX_ROUND_TRIPS {
         let mut buf = BytesMut::new();
