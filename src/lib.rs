@@ -21,8 +21,8 @@ pub mod prelude {
     pub use std::time::Duration;
 
     pub use zk_core::Error as ZkError;
-    /// With the `sasl-digest-md5` feature: a SASL DIGEST-MD5 login.
-    #[cfg(feature = "sasl-digest-md5")]
+    /// With the `sasl-digest-md5` or `sasl-gssapi` feature: a SASL login.
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
     pub use zk_core::SaslConfig;
     pub use zk_core::{
         Acl, AddWatchMode, Client, ClientBuilder, Code, ConnectionState,
