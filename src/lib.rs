@@ -21,6 +21,9 @@ pub mod prelude {
     pub use std::time::Duration;
 
     pub use zk_core::Error as ZkError;
+    /// With the `sasl-digest-md5` or `sasl-gssapi` feature: a SASL login.
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+    pub use zk_core::SaslConfig;
     pub use zk_core::{
         Acl, AddWatchMode, Client, ClientBuilder, Code, ConnectionState,
         ConnectionStateErrorPolicy, ConnectionStates, CreateMode, EventType, Id, KeeperState,

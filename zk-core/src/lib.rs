@@ -43,6 +43,9 @@
 //! - [`error`]: the one [`Error`] type, with [`Error::code`] and [`Error::is_retryable`].
 //! - `tls` (cargo feature `tls`): `TlsConfig`, what a client trusts and shows when
 //!   it connects over TLS (rustls, with the ring provider), and the handshake.
+//! - `sasl` (cargo features `sasl-digest-md5`, `sasl-gssapi`): `SaslConfig`, the SASL
+//!   login every new connection runs after the handshake: DIGEST-MD5 (RFC 2831) written
+//!   here, GSSAPI (Kerberos, RFC 4752) on the system's GSS-API library.
 
 pub mod error;
 pub mod framework;
@@ -50,6 +53,8 @@ mod lock;
 #[doc(hidden)]
 pub mod proto;
 mod redact;
+#[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+mod sasl;
 pub mod session;
 mod time;
 #[cfg(feature = "tls")]
@@ -67,6 +72,8 @@ pub use proto::{
     Acl, AddWatchMode, Code, CreateMode, EventType, Id, KeeperState, Perms, Stat, WatcherType,
     digest_id,
 };
+#[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+pub use sasl::SaslConfig;
 pub use session::{
     ConnectString, Session, SessionConfig, SessionEvent, SessionEvents, SessionState,
 };

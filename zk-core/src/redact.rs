@@ -45,6 +45,8 @@ mod tests {
             .auth
             .push(("digest".into(), Bytes::from(format!("user:{secret}"))));
         config.resume = Some((42, Bytes::from(secret)));
+        #[cfg(feature = "sasl-digest-md5")]
+        let config = config.with_sasl(crate::SaslConfig::digest_md5("alice", secret));
         let outputs = [
             format!("{config:?}"),
             format!(

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::sasl::ServerSasl;
 use crate::tls::ServerTls;
 
 /// Default tick: short, so session timeouts down to 2 ticks are allowed.
@@ -56,6 +57,7 @@ pub struct ServerConfig {
     jvm_options: Vec<String>,
     cfg_entries: Vec<(String, String)>,
     tls: Option<ServerTls>,
+    sasl: Option<ServerSasl>,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +75,7 @@ impl Default for ServerConfig {
             jvm_options: Vec::new(),
             cfg_entries: Vec::new(),
             tls: None,
+            sasl: None,
         }
     }
 }
@@ -143,6 +146,11 @@ impl ServerConfig {
     /// How the servers serve TLS, if they do.
     pub fn tls(&self) -> Option<&ServerTls> {
         self.tls.as_ref()
+    }
+
+    /// The SASL users the servers accept, if any.
+    pub fn sasl(&self) -> Option<&ServerSasl> {
+        self.sasl.as_ref()
     }
 }
 
@@ -246,6 +254,13 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Accepts SASL DIGEST-MD5 logins of the [`ServerSasl`]'s users, on the plain port and
+    /// on the TLS port alike. See [`ServerSasl`] for what the servers then run with.
+    pub fn sasl(mut self, sasl: ServerSasl) -> Self {
+        self.config.sasl = Some(sasl);
+        self
+    }
+
     /// Checks the values and returns the configuration.
     pub fn build(self) -> Result<ServerConfig> {
         let c = &self.config;
@@ -311,6 +326,9 @@ impl ServerConfigBuilder {
             return Err(Error::InvalidConfig(
                 "TLS server certificates need at least one name".into(),
             ));
+        }
+        if let Some(sasl) = &c.sasl {
+            sasl.check()?;
         }
         Ok(self.config)
     }

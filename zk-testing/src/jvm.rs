@@ -42,6 +42,15 @@ pub(crate) fn jvm_args(
         "logback.configurationFile",
         &paths.logback_xml().display().to_string(),
     );
+    if let Some(sasl) = config.sasl() {
+        property(
+            "java.security.auth.login.config",
+            &paths.jaas_conf().display().to_string(),
+        );
+        if let Some(krb5_conf) = sasl.krb5_conf() {
+            property("java.security.krb5.conf", &krb5_conf.display().to_string());
+        }
+    }
     for (key, value) in config.system_properties() {
         property(key, value);
     }

@@ -12,6 +12,8 @@
 //! | [`four_letter_word`], [`server_mode`], [`ServerMode`] | ask a server `ruok`, `srvr`, `mntr`, `cons`, ... |
 //! | [`ServerConfig`] | tick time, session limits, init/sync limits, JVM properties and options, extra `zoo.cfg` lines, TLS |
 //! | [`ServerTls`], [`TestingCa`], [`IssuedCert`], [`ClientAuth`] | TLS on a `secureClientPort` with PEM stores from a CA made at test time; client certificates for x509 authentication, and wrong ones for negative tests |
+//! | [`ServerSasl`] | SASL DIGEST-MD5 users (a JAAS `Server` section), optionally required of every session |
+//! | [`TestingKdc`], [`Keytab`] | an MIT Kerberos KDC on loopback with a throwaway realm, principals and their keytabs |
 //! | [`Installation`] | where Java and the ZooKeeper jars are (Debian's `/usr/share/java`, or `$ZK_TESTING_JARS`) |
 //! | [`Error`] | every failure, typed; a missing install names `scripts/setup` |
 //!
@@ -21,7 +23,8 @@
 //! (pdeathsig, signals, reaping), `ports` leases loopback ports, `server_files` writes `zoo.cfg`
 //! and logging configuration (and a TLS server's PEM stores), `jvm` builds the command line,
 //! `shared` keeps a server on a thread of its own for the whole test process, `tls` makes the
-//! certificates.
+//! certificates, `sasl` writes the JAAS user table,
+//! `kdc` runs a Kerberos KDC.
 //!
 //! # Example
 //!
@@ -65,12 +68,14 @@ mod expire;
 mod four_letter;
 mod install;
 mod jvm;
+mod kdc;
 mod launch;
 mod member;
 mod ports;
 mod process;
 mod proxy;
 mod quorum_links;
+mod sasl;
 mod server;
 mod server_files;
 mod shared;
@@ -88,8 +93,10 @@ pub use four_letter::{
     DEFAULT_FOUR_LETTER_TIMEOUT, ServerMode, four_letter_word, four_letter_word_within, server_mode,
 };
 pub use install::{DEBIAN_JAR_DIR, Installation, JARS_ENV};
+pub use kdc::{DEFAULT_KDC_REALM, Keytab, TestingKdc};
 pub use member::KEEP_DIRS_ENV;
 pub use proxy::{Proxy, ProxyMode};
+pub use sasl::ServerSasl;
 pub use server::TestingServer;
 pub use shared::{RunningServer, SharedServer};
 pub use tls::{ClientAuth, IssuedCert, ServerTls, TestingCa};

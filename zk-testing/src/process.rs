@@ -35,6 +35,18 @@ impl JavaProcess {
         dir: &Path,
         console_log: &Path,
     ) -> Result<Self> {
+        Self::spawn_with_env(java, args, &[], dir, console_log)
+    }
+
+    /// Like [`spawn`](Self::spawn) for any program, with `env` added to the environment
+    /// (the KDC finds its configuration through variables).
+    pub(crate) fn spawn_with_env(
+        java: &Path,
+        args: &[OsString],
+        env: &[(&str, OsString)],
+        dir: &Path,
+        console_log: &Path,
+    ) -> Result<Self> {
         let console = File::options()
             .create(true)
             .append(true)
@@ -47,6 +59,7 @@ impl JavaProcess {
         let mut command = tokio::process::Command::new(java);
         command
             .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::from(console))

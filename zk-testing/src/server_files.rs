@@ -2,7 +2,8 @@
 //!
 //! Each server owns a directory laid out as
 //! `zoo.cfg`, `log4j.properties`, `logback.xml`, `server.log` (the server's own log),
-//! `console.log` (the JVM's stdout and stderr) and `data/` (snapshots, transaction logs, `myid`).
+//! `console.log` (the JVM's stdout and stderr), `jaas.conf` (SASL users, when configured)
+//! and `data/` (snapshots, transaction logs, `myid`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,10 @@ impl ServerPaths {
     pub(crate) fn logback_xml(&self) -> PathBuf {
         self.root.join("logback.xml")
     }
+    /// The JAAS configuration with the SASL users (`Server` section).
+    pub(crate) fn jaas_conf(&self) -> PathBuf {
+        self.root.join("jaas.conf")
+    }
     /// The server's PEM key store: its private key and certificate.
     pub(crate) fn key_store(&self) -> PathBuf {
         self.root.join("tls").join("keystore.pem")
@@ -106,6 +111,9 @@ pub(crate) fn write_server_files(
         }
         _ => None,
     };
+    if let Some(sasl) = config.sasl() {
+        write(&paths.jaas_conf(), &sasl.jaas_conf())?;
+    }
     write(
         &paths.zoo_cfg(),
         &zoo_cfg(config, &data_dir, client_port, tls.as_ref(), role),
@@ -176,6 +184,11 @@ pub(crate) fn zoo_cfg(
         line("ssl.trustStore.type", &"PEM");
         line("ssl.clientAuth", &tls.client_auth.as_cfg());
         line("authProvider.x509", &X509_PROVIDER);
+    }
+    if let Some(sasl) = config.sasl() {
+        for (key, value) in sasl.cfg_lines() {
+            line(key, &value);
+        }
     }
     if let Role::Quorum { peers, .. } = role {
         // Even a one-server ensemble runs as a quorum peer, so it behaves like the bigger ones.
@@ -325,6 +338,27 @@ mod tests {
         ] {
             assert!(cfg.contains(expected), "missing {expected:?} in:\n{cfg}");
         }
+    }
+
+    #[test]
+    fn sasl_cfg_adds_the_sasl_provider_and_enforcement_when_required() {
+        let config = ServerConfig::builder()
+            .sasl(
+                crate::ServerSasl::digest_md5()
+                    .user("alice", "pw")
+                    .required(true),
+            )
+            .build()
+            .expect("valid config");
+        let cfg = zoo_cfg(&config, Path::new("/d"), 1, None, &Role::Standalone);
+        for expected in [
+            "authProvider.sasl=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n",
+            "enforce.auth.enabled=true\n",
+            "enforce.auth.schemes=sasl\n",
+        ] {
+            assert!(cfg.contains(expected), "missing {expected:?} in:\n{cfg}");
+        }
+        assert!(!cfg.contains("pw"), "passwords stay in jaas.conf: {cfg}");
     }
 
     #[test]

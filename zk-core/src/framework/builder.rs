@@ -35,6 +35,8 @@ pub struct ClientConfig {
     pub(crate) acl_provider: Arc<dyn AclProvider>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::TlsConfig>,
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+    pub(crate) sasl: Option<crate::sasl::SaslConfig>,
 }
 
 impl ClientConfig {
@@ -94,6 +96,12 @@ impl ClientConfig {
     pub fn tls(&self) -> Option<&crate::tls::TlsConfig> {
         self.tls.as_ref()
     }
+
+    /// The SASL login, when the client logs in with one (its password stays hidden).
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+    pub fn sasl(&self) -> Option<&crate::sasl::SaslConfig> {
+        self.sasl.as_ref()
+    }
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -111,6 +119,8 @@ impl std::fmt::Debug for ClientConfig {
             .field("acl_provider", &self.acl_provider);
         #[cfg(feature = "tls")]
         f.field("tls", &self.tls);
+        #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+        f.field("sasl", &self.sasl);
         f.finish()
     }
 }
@@ -125,6 +135,10 @@ impl ClientConfig {
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
             c = c.with_tls(tls.clone());
+        }
+        #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+        if let Some(sasl) = &self.sasl {
+            c = c.with_sasl(sasl.clone());
         }
         c
     }
@@ -160,6 +174,8 @@ pub struct ClientBuilder {
     acl_provider: Arc<dyn AclProvider>,
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::TlsConfig>,
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+    sasl: Option<crate::sasl::SaslConfig>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -189,6 +205,8 @@ impl Default for ClientBuilder {
             acl_provider: Arc::new(DefaultAclProvider),
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+            sasl: None,
         }
     }
 }
@@ -294,6 +312,28 @@ impl ClientBuilder {
         self
     }
 
+    /// Logs in with SASL (cargo feature `sasl-digest-md5` or `sasl-gssapi`) on every new
+    /// connection of every session, before any other request. A refused login ends the client
+    /// as a refused `addauth` does: the state goes to LOST, no new session is started, and
+    /// operations (and [`block_until_connected`](Client::block_until_connected)) fail with
+    /// [`Error::AuthFailed`]. See [`SessionConfig::with_sasl`].
+    ///
+    /// ```no_run
+    /// # fn demo() -> zk_core::Result<()> {
+    /// use zk_core::{Client, SaslConfig};
+    ///
+    /// let client = Client::builder()
+    ///     .connect_string("127.0.0.1:2181")
+    ///     .sasl(SaslConfig::digest_md5("alice", "alice-secret"))
+    ///     .build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+    pub fn sasl(mut self, sasl: crate::sasl::SaslConfig) -> Self {
+        self.sasl = Some(sasl);
+        self
+    }
+
     /// Checks the settings and starts the client; it connects in the background.
     /// Must be called inside a tokio runtime.
     pub fn build(self) -> Result<Client> {
@@ -336,6 +376,8 @@ impl ClientBuilder {
             acl_provider: self.acl_provider,
             #[cfg(feature = "tls")]
             tls: self.tls,
+            #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+            sasl: self.sasl,
         }))
     }
 }

@@ -71,6 +71,9 @@ pub struct SessionConfig {
     /// TLS to every server, when set.
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::TlsConfig>,
+    /// The SASL login on every new connection, when set.
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+    pub(crate) sasl: Option<crate::sasl::SaslConfig>,
 }
 
 impl SessionConfig {
@@ -94,6 +97,8 @@ impl SessionConfig {
             resume: None,
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+            sasl: None,
         }
     }
 
@@ -146,6 +151,24 @@ impl SessionConfig {
     #[cfg(feature = "tls")]
     pub fn tls(&self) -> Option<&crate::tls::TlsConfig> {
         self.tls.as_ref()
+    }
+
+    /// Logs in with SASL (cargo feature `sasl-digest-md5` or `sasl-gssapi`) on every new
+    /// connection: after the handshake, before credentials, SetWatches and any request. A
+    /// refused login (a wrong password, an unknown user, or a server whose tokens make no
+    /// sense) ends the session ([`SessionState::AuthFailed`](crate::SessionState::AuthFailed));
+    /// requests then fail with [`Error::AuthFailed`], which is not retryable. A connection lost
+    /// during the login is tried again like any other.
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+    pub fn with_sasl(mut self, sasl: crate::sasl::SaslConfig) -> Self {
+        self.sasl = Some(sasl);
+        self
+    }
+
+    /// The SASL login, when the session logs in with one.
+    #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+    pub fn sasl(&self) -> Option<&crate::sasl::SaslConfig> {
+        self.sasl.as_ref()
     }
 
     /// The servers and optional chroot.
@@ -205,6 +228,8 @@ impl std::fmt::Debug for SessionConfig {
             );
         #[cfg(feature = "tls")]
         f.field("tls", &self.tls);
+        #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+        f.field("sasl", &self.sasl);
         f.finish()
     }
 }

@@ -1,5 +1,5 @@
 //! A minimal ZooKeeper session over the raw protocol, for the kit's own tests (zk-testing must
-//! not depend on a client crate): connect, create, exists, and nothing else. No pings, so keep
+//! not depend on a client crate): connect, create, exists, a raw SASL token, and nothing else. No pings, so keep
 //! the work shorter than the session timeout.
 
 use std::io;
@@ -15,6 +15,7 @@ const SESSION_TIMEOUT_MS: i32 = 60_000;
 const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 const OP_CREATE: i32 = 1;
 const OP_EXISTS: i32 = 3;
+const OP_SASL: i32 = 102;
 /// ZooKeeper's error code for a missing node.
 const NO_NODE: i32 = -101;
 /// Permission bits: read, write, create, delete, admin.
@@ -81,8 +82,35 @@ impl RawSession {
         }
     }
 
+    /// Sends one SASL token (op `sasl`, a `GetSASLRequest`); returns the reply's error code
+    /// and the server's token (`SetSASLResponse`, empty when the server sent none).
+    pub(crate) async fn sasl(&mut self, token: &[u8]) -> io::Result<(i32, Vec<u8>)> {
+        let mut body = Vec::new();
+        put_buffer(&mut body, token);
+        let (_, err, reply) = self.call_for_body(OP_SASL, &body).await?;
+        // The body: a buffer (length -1 for none), absent after an error.
+        let token = match reply
+            .get(16..20)
+            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        {
+            Some(len) if len > 0 => reply
+                .get(20..20 + len as usize)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "short token"))?
+                .to_vec(),
+            _ => Vec::new(),
+        };
+        Ok((err, token))
+    }
+
     /// Sends one request and returns its reply header's zxid and error code.
     async fn call(&mut self, op: i32, body: &[u8]) -> io::Result<(i64, i32)> {
+        let (zxid, err, _) = self.call_for_body(op, body).await?;
+        Ok((zxid, err))
+    }
+
+    /// Sends one request and returns its reply header's zxid and error code, and the whole
+    /// reply frame.
+    async fn call_for_body(&mut self, op: i32, body: &[u8]) -> io::Result<(i64, i32, Vec<u8>)> {
         let xid = self.next_xid;
         self.next_xid += 1;
         let mut req = Vec::with_capacity(8 + body.len());
@@ -99,7 +127,8 @@ impl RawSession {
                     .and_then(|b| b.try_into().ok())
                     .map(i64::from_be_bytes)
                     .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "short reply"))?;
-                return Ok((zxid, be_i32(&reply, 12)?));
+                let err = be_i32(&reply, 12)?;
+                return Ok((zxid, err, reply));
             }
         }
     }

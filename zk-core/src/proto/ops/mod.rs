@@ -8,6 +8,7 @@ pub mod children;
 pub mod create;
 pub mod multi;
 pub mod node;
+pub mod sasl;
 pub mod session;
 pub mod watches;
 
@@ -29,5 +30,6 @@ pub use node::{
     CheckVersionRequest, DeleteRequest, ExistsRequest, ExistsResponse, GetDataRequest,
     GetDataResponse, SetDataRequest, SetDataResponse, SyncRequest, SyncResponse,
 };
+pub use sasl::{GetSaslRequest, SetSaslResponse};
 pub use session::{ClientInfo, CloseSessionRequest, PingRequest, WhoAmIRequest, WhoAmIResponse};
 pub use watches::{AddWatchRequest, CheckWatchesRequest, RemoveWatchesRequest};

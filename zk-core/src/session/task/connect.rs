@@ -1,6 +1,7 @@
 //! One connection attempt: the next host, the TCP connect, the TLS handshake (when
-//! configured) and ZooKeeper's handshake, and what every new connection sends before
-//! anything else (credentials, then the watches to re-register).
+//! configured), ZooKeeper's handshake and the SASL login (when configured, `sasl.rs`), and
+//! what every new connection sends before anything else (credentials, then the watches to
+//! re-register). A refused SASL login ends the session as `AuthFailed`.
 //!
 //! A TLS failure (a certificate that does not verify, or a server that refuses ours)
 //! moves on to the next host like any failed attempt, and is logged at `warn`. When
@@ -57,6 +58,8 @@ impl SessionTask {
         let max_frame = self.config.max_frame_len;
         #[cfg(feature = "tls")]
         let tls = self.config.tls.clone();
+        #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+        let (sasl, first_xid) = (self.config.sasl.clone(), self.in_flight.peek_xid());
         debug!(%host, ?connect_timeout, "connecting");
         let attempt = async move {
             let addr = hosts::resolve(&host)
@@ -85,7 +88,18 @@ impl SessionTask {
             sent.await.map_err(|e| handshake_io(&host, e))?;
             let body = read_one_frame(&mut stream, max_frame, &host).await?;
             let resp = ConnectResponse::decode(&mut Reader::new(body))?;
-            Ok::<_, Disconnect>((stream, resp))
+            // Logged in before anything else is sent; an expired session has nothing to
+            // log in to.
+            #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+            let login = match &sasl {
+                Some(sasl) if resp.timeout_ms > 0 => {
+                    Some(super::sasl::login(sasl, &mut stream, &host, max_frame, first_xid).await?)
+                }
+                _ => None,
+            };
+            #[cfg(not(any(feature = "sasl-digest-md5", feature = "sasl-gssapi")))]
+            let login = None::<std::convert::Infallible>;
+            Ok::<_, Disconnect>((stream, resp, login))
         };
         let attempt = timeout(connect_timeout, attempt);
         tokio::pin!(attempt);
@@ -97,7 +111,7 @@ impl SessionTask {
                 },
             }
         };
-        let (stream, resp) = match result {
+        let (stream, resp, login) = match result {
             Err(_) => {
                 self.cycle_failed = self.hosts.failed();
                 self.tls_failures_in_a_row = 0;
@@ -115,6 +129,20 @@ impl SessionTask {
         if resp.timeout_ms <= 0 {
             return Ok(Err(ConnectionEnd::Terminal(Terminal::Expired)));
         }
+        #[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+        match login {
+            Some(super::sasl::SaslOutcome::Refused(reason)) => {
+                warn!(%reason, "SASL login failed: the session ends");
+                return Ok(Err(ConnectionEnd::Terminal(Terminal::AuthFailed)));
+            }
+            Some(super::sasl::SaslOutcome::LoggedIn { next_xid }) => {
+                debug!("SASL login done");
+                self.in_flight.resume_xids_at(next_xid);
+            }
+            None => {}
+        }
+        #[cfg(not(any(feature = "sasl-digest-md5", feature = "sasl-gssapi")))]
+        let _ = login;
         let negotiated = Duration::from_millis(resp.timeout_ms as u64);
         self.session_id = resp.session_id;
         self.password = resp.passwd.clone();
@@ -178,7 +206,7 @@ impl SessionTask {
 }
 
 /// Reads exactly one frame's body during the handshake.
-async fn read_one_frame(
+pub(super) async fn read_one_frame(
     stream: &mut Transport,
     max: usize,
     host: &HostAddr,
@@ -202,7 +230,7 @@ async fn read_one_frame(
 /// An I/O error before the session's handshake is done: a TLS failure that shows only
 /// now (with TLS 1.3 a server refuses the client's certificate after the TLS
 /// handshake, on the first read) counts as the TLS failure it is.
-fn handshake_io(host: &HostAddr, e: std::io::Error) -> Disconnect {
+pub(super) fn handshake_io(host: &HostAddr, e: std::io::Error) -> Disconnect {
     #[cfg(feature = "tls")]
     if let Some(failure) = crate::tls::tls_error(host, &e) {
         return Disconnect::Tls(failure);

@@ -114,11 +114,7 @@ impl InFlight {
     /// Writes `packet`'s frame under the next xid and keeps it to await its reply.
     fn send(&mut self, packet: Packet, wbuf: &mut BytesMut) {
         let xid = self.next_xid;
-        self.next_xid = if self.next_xid == i32::MAX {
-            1
-        } else {
-            self.next_xid + 1
-        };
+        self.next_xid = xid_after(xid);
         packet.call.write_with_xid(wbuf, xid);
         self.note_registering(&packet.on_reply, true);
         self.written += 1;
@@ -129,6 +125,25 @@ impl InFlight {
             on_reply: packet.on_reply,
             call: packet.call,
         });
+    }
+
+    /// The xid the next request gets.
+    #[cfg_attr(
+        not(any(feature = "sasl-digest-md5", feature = "sasl-gssapi")),
+        allow(dead_code)
+    )]
+    pub(super) fn peek_xid(&self) -> i32 {
+        self.next_xid
+    }
+
+    /// Goes on numbering from `next`, after requests numbered outside (the SASL exchange,
+    /// which runs before the connection is served).
+    #[cfg_attr(
+        not(any(feature = "sasl-digest-md5", feature = "sasl-gssapi")),
+        allow(dead_code)
+    )]
+    pub(super) fn resume_xids_at(&mut self, next: i32) {
+        self.next_xid = next;
     }
 
     /// Writes an auth packet for `scheme`/`auth`; `waiter`, if any, hears the
@@ -403,6 +418,11 @@ impl SessionTask {
         }
         Ok(())
     }
+}
+
+/// The xid after `xid`: from 1 up to `i32::MAX`, then 1 again.
+pub(super) fn xid_after(xid: i32) -> i32 {
+    if xid == i32::MAX { 1 } else { xid + 1 }
 }
 
 /// The client's view of a server path: the chroot removed, or `None` when the path

@@ -15,6 +15,7 @@
 //!
 //! - `connect`: one attempt (host, TCP, TLS, handshake) and what a new connection
 //!   sends first (credentials, SetWatches); when TLS failures end the session.
+//! - `sasl`: the SASL login on a new connection, between the handshake and the rest.
 //! - `transport`: the stream a connection runs on, plain TCP or TLS.
 //! - `pump`: serving an established connection: the batched writes, the reads, and
 //!   the one timer for pings, the read timeout and the close timeout.
@@ -24,6 +25,8 @@
 mod connect;
 mod dispatch;
 mod pump;
+#[cfg(any(feature = "sasl-digest-md5", feature = "sasl-gssapi"))]
+mod sasl;
 mod transport;
 
 use std::collections::VecDeque;
