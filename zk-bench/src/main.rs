@@ -56,10 +56,12 @@ const USAGE: &str = "usage:
                [--serial-ops 5000] [--pipelined-ops 20000] [--warmup 1.0]
                [--runtime current|multi] [--java java] [--zk-classpath CP]
                [--java-classes DIR] [--client-timeout-secs 600] [--server-heap 1g]
-               [--tls false] [--markdown FILE]
+               [--tls false] [--netty false] [--markdown FILE]
       --tls true serves the clients on the server's TLS port (a CA made for the run,
       no client certificates) and runs every client but the floor by default; zk-bench
-      must be built with its `tls` feature (scripts/bench does).
+      must be built with its `tls` feature (scripts/bench does). A TLS server serves
+      through Netty (NettyServerCnxnFactory); --netty true serves plain TCP through
+      Netty too, to compare with it (the default is ZooKeeper's NIO factory).
       --java and --zk-classpath run the Java client. The server is zk-testing's:
       $JAVA_HOME/bin/java or java on PATH, jars from $ZK_TESTING_JARS or
       /usr/share/java; --server-heap (like 256m or 1g) is its -Xms and -Xmx.
@@ -165,6 +167,8 @@ fn run(mut args: Args) -> Result<(), String> {
             let heap = args.get("server-heap", HeapSize::from_mb(1024))?;
             if tls {
                 server::tls_config(heap)?
+            } else if args.get("netty", false)? {
+                server::netty_config(heap)?
             } else {
                 server::config(heap)?
             }

@@ -73,6 +73,19 @@ pub(crate) fn config(heap: HeapSize) -> Result<ServerConfig, String> {
         .map_err(|e| format!("server settings: {e}"))
 }
 
+/// [`config`] with the server's connections served by Netty
+/// (`NettyServerCnxnFactory`, which a TLS server needs) instead of ZooKeeper's default
+/// NIO factory: the plain-TCP reference for a TLS run.
+pub(crate) fn netty_config(heap: HeapSize) -> Result<ServerConfig, String> {
+    builder(heap)
+        .cfg_entry(
+            "serverCnxnFactory",
+            "org.apache.zookeeper.server.NettyServerCnxnFactory",
+        )
+        .build()
+        .map_err(|e| format!("server settings: {e}"))
+}
+
 /// [`config`] serving TLS on a `secureClientPort` too, with certificates from a CA
 /// made for the run and no client certificates asked for.
 pub(crate) fn tls_config(heap: HeapSize) -> Result<ServerConfig, String> {
