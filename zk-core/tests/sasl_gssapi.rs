@@ -2,7 +2,7 @@
 //! `sasl-gssapi`), against a real MIT KDC from zk-testing (`TestingKdc`) with a throwaway
 //! realm: a client with a ticket logs in and is `sasl:alice@<realm>`; after a server restart
 //! the same session logs in again on the new connection (the server requires SASL, so its
-//! answers prove it); without a ticket the login is refused with a typed AuthFailed and the
+//! answers prove it), and a new session logs in again; without a ticket the login is refused with a typed AuthFailed and the
 //! client is LOST once, with one connection attempt.
 //!
 //! This binary has its own `main` (`harness = false`): the Kerberos library reads
@@ -123,9 +123,33 @@ async fn cases(krb5_conf: &Path, cache: &Path) -> usize {
     assert_eq!(c.session_id(), id, "the same session: {seen:?}");
     let (data, _) = c.get_data(&node).await.expect("served after the new login");
     assert_eq!(&data[..], b"alice's");
+
+    // 2. A new session (the old one closed under the client, as after an expiry; the
+    // server requires SASL, so zk-testing's unauthenticated expiry cannot end it): the
+    // framework starts another session, which logs in again before it is served.
+    c.session().close().await;
+    within("LOST then RECONNECTED on a new session", async {
+        while let Some(state) = states.next().await {
+            if state == ConnectionState::Reconnected {
+                return;
+            }
+        }
+    })
+    .await;
+    assert_ne!(c.session_id(), id, "a new session");
+    let me = c.who_am_i().await.expect("whoAmI on the new session");
+    assert!(
+        me.iter()
+            .any(|id| id.auth_scheme == "sasl" && id.user == alice_id),
+        "{me:?}"
+    );
+    c.create("/gssapi", b"again")
+        .mode(CreateMode::Ephemeral)
+        .await
+        .expect("the new session writes: its old ephemeral went with the old session");
     c.close().await;
 
-    // 2. Without a ticket: refused once, LOST, no reconnect.
+    // 3. Without a ticket: refused once, LOST, no reconnect.
     std::fs::remove_file(cache).expect("the ticket cache goes");
     let c = client(&connect);
     let mut states = c.connection_states();
@@ -142,5 +166,5 @@ async fn cases(krb5_conf: &Path, cache: &Path) -> usize {
         "nothing after LOST: {more:?}"
     );
     c.close().await;
-    2
+    3
 }
