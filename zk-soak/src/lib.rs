@@ -11,6 +11,7 @@
 //! | [`churn`] | cut/heal and expiry churn with resource readings |
 //! | [`resources`] | file descriptors, tasks and resident memory, and the bound on their growth |
 //! | [`clients`] | the soak's client settings and waits on connection states |
+//! | [`soak`] | the chaos soak: ensemble, workload, faults, invariants, report |
 //! | [`error`] | what stops a run |
 
 pub mod args;
@@ -18,3 +19,4 @@ pub mod churn;
 pub mod clients;
 pub mod error;
 pub mod resources;
+pub mod soak;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use zk_soak::args::{self, Command};
 use zk_soak::churn::{ChurnKind, run_churn};
+use zk_soak::soak::run_soak;
 
 fn main() -> ExitCode {
     let command = match args::parse(std::env::args().skip(1)) {
@@ -35,10 +36,7 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> ExitCode {
     let mut out = std::io::stdout();
     let (kind, cycles, report_every) = match command {
-        Command::Soak { .. } => {
-            eprintln!("zk-soak: the soak is not built yet");
-            return ExitCode::FAILURE;
-        }
+        Command::Soak { cycles, seed } => return soak(cycles, seed, &mut out).await,
         Command::Cuts {
             cycles,
             report_every,
@@ -59,6 +57,23 @@ async fn run(command: Command) -> ExitCode {
         }
         Err(e) => {
             let _ = writeln!(out, "churn: FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn soak(cycles: u64, seed: u64, out: &mut std::io::Stdout) -> ExitCode {
+    match run_soak(cycles, seed, out).await {
+        Ok(report) => {
+            let _ = writeln!(out, "{}", report.summary());
+            if report.violations == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "soak: FAILED (seed {seed}): {e}");
             ExitCode::FAILURE
         }
     }
