@@ -12,8 +12,9 @@ use crate::four_letter::{ServerMode, server_mode};
 use crate::install::Installation;
 use crate::launch::{Shape, find_leader, launch, wait_for_leader};
 use crate::member::Member;
+use crate::partition;
+use crate::peer_links::{LinkKind, PeerLinks, ProxiedPorts};
 use crate::proxy::Proxy;
-use crate::quorum_links::QuorumLinks;
 use crate::tls::ServerTls;
 
 /// Deadline for one `srvr` asked by [`TestingCluster::mode`].
@@ -45,7 +46,7 @@ const MODE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct TestingCluster {
     // The JVMs go before the links they talk through.
     members: Vec<Member>,
-    quorum_links: Option<QuorumLinks>,
+    peer_links: Option<PeerLinks>,
     config: ServerConfig,
     startup_time: Duration,
 }
@@ -59,7 +60,7 @@ impl TestingCluster {
 
     /// Starts `n` servers with `config` and waits until every one serves and one leads.
     pub async fn start_with(n: usize, config: ServerConfig) -> Result<Self> {
-        Self::launch(n, config, false).await
+        Self::launch(n, config, ProxiedPorts::Direct).await
     }
 
     /// Starts `n` servers with `config` whose quorum links (each follower's connection to the
@@ -87,10 +88,42 @@ impl TestingCluster {
     /// # Ok(()) }
     /// ```
     pub async fn start_with_quorum_proxies(n: usize, config: ServerConfig) -> Result<Self> {
-        Self::launch(n, config, true).await
+        Self::launch(n, config, ProxiedPorts::Quorum).await
     }
 
-    async fn launch(n: usize, config: ServerConfig, quorum_proxies: bool) -> Result<Self> {
+    /// Starts `n` servers with `config` that reach each other only through proxies of the
+    /// test's, on the quorum port (as [`start_with_quorum_proxies`](Self::start_with_quorum_proxies))
+    /// and on the election port too: one proxy per ordered pair of servers and per kind of
+    /// port. So [`partition`](Self::partition) can cut the ensemble in two while every server
+    /// keeps running and keeps its clients, and [`election_link`](Self::election_link) gives
+    /// one election link alone. Waits until every server serves and one leads.
+    ///
+    /// Elections run through the proxies as they do directly (votes travel over whichever
+    /// connection of a pair survives, so both directions of a link carry them). The proxies
+    /// live as long as the cluster and run on the Tokio runtime that called this; prefer
+    /// `#[tokio::test(flavor = "multi_thread")]`.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), zk_testing::Error> {
+    /// use std::time::Duration;
+    /// use zk_testing::{ServerConfig, TestingCluster};
+    ///
+    /// let config = ServerConfig::builder()
+    ///     .sync_limit(Duration::from_secs(1)) // how soon each side notices the partition
+    ///     .build()?;
+    /// let cluster = TestingCluster::start_partitionable(3, config).await?;
+    /// let leader = cluster.wait_for_leader(Duration::from_secs(30)).await?;
+    /// let (f1, f2) = ((leader + 1) % 3, (leader + 2) % 3);
+    /// cluster.partition(&[leader], &[f1, f2]).await?;
+    /// // About a second later the old leader stops serving and f1 or f2 leads.
+    /// cluster.heal_partition().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_partitionable(n: usize, config: ServerConfig) -> Result<Self> {
+        Self::launch(n, config, ProxiedPorts::QuorumAndElection).await
+    }
+
+    async fn launch(n: usize, config: ServerConfig, proxied: ProxiedPorts) -> Result<Self> {
         if n == 0 {
             return Err(Error::InvalidConfig(
                 "an ensemble needs at least one server".into(),
@@ -102,13 +135,13 @@ impl TestingCluster {
         }
         let shape = Shape::Ensemble {
             servers: n,
-            quorum_proxies,
+            proxied,
         };
         let launched = launch(&install, &config, shape).await?;
-        tracing::info!(servers = n, quorum_proxies, startup = ?launched.startup_time, "ZooKeeper ensemble serving");
+        tracing::info!(servers = n, ?proxied, startup = ?launched.startup_time, "ZooKeeper ensemble serving");
         Ok(TestingCluster {
             members: launched.members,
-            quorum_links: launched.quorum_links,
+            peer_links: launched.peer_links,
             config,
             startup_time: launched.startup_time,
         })
@@ -117,8 +150,9 @@ impl TestingCluster {
     /// The proxy that carries server `from`'s connection to server `to`'s quorum port: the link
     /// a follower `from` uses while `to` leads (and the one `to` uses when `from` leads is
     /// [`quorum_link(to, from)`](Self::quorum_link)). Only for a cluster started with
-    /// [`start_with_quorum_proxies`](Self::start_with_quorum_proxies); asking for a server's
-    /// link to itself, or with an index out of range, is an error too.
+    /// [`start_with_quorum_proxies`](Self::start_with_quorum_proxies) or
+    /// [`start_partitionable`](Self::start_partitionable); asking for a server's link to
+    /// itself, or with an index out of range, is an error too.
     ///
     /// A [`delay`](Proxy::delay) makes `from` lag `to` while it keeps serving; a
     /// [`blackhole`](Proxy::blackhole) stalls the link until ZooKeeper's own timeouts (the
@@ -139,20 +173,94 @@ impl TestingCluster {
     /// The proxy borrows the cluster: fetch it again after calling a `&mut self` method such
     /// as [`restart`](Self::restart) or [`wait_serving`](Self::wait_serving).
     pub fn quorum_link(&self, from: usize, to: usize) -> Result<&Proxy> {
+        self.peer_link(LinkKind::Quorum, from, to)
+    }
+
+    /// The proxy that carries server `from`'s connections to server `to`'s election port. Only
+    /// for a cluster started with [`start_partitionable`](Self::start_partitionable); asking for
+    /// a server's link to itself, or with an index out of range, is an error too.
+    ///
+    /// Of the two connections two servers open to each other's election port, ZooKeeper keeps
+    /// the one the server with the higher `myid` opened and sends votes both ways over it: to
+    /// stop votes between two servers, stop both [`election_link(a, b)`](Self::election_link)
+    /// and `election_link(b, a)` (as [`partition`](Self::partition) does).
+    pub fn election_link(&self, from: usize, to: usize) -> Result<&Proxy> {
+        self.peer_link(LinkKind::Election, from, to)
+    }
+
+    /// The link of `kind` from `from` to `to`, after checking both indexes.
+    fn peer_link(&self, kind: LinkKind, from: usize, to: usize) -> Result<&Proxy> {
         let len = self.members.len();
         if let Some(index) = [from, to].into_iter().find(|&i| i >= len) {
             return Err(Error::NoSuchServer { index, len });
         }
-        match &self.quorum_links {
-            Some(links) => links.get(from, to),
-            None => Err(Error::NoQuorumLink {
+        match &self.peer_links {
+            Some(links) => links.get(kind, from, to),
+            None => Err(kind.missing(
                 from,
                 to,
-                reason: "the cluster was started without quorum proxies \
-                         (use TestingCluster::start_with_quorum_proxies)"
-                    .into(),
-            }),
+                "the cluster was started without proxies between its servers \
+                 (use TestingCluster::start_with_quorum_proxies or start_partitionable)",
+            )),
         }
+    }
+
+    /// Cuts the ensemble in two: every quorum and election link between a server of `side_a`
+    /// and one of `side_b` is [blackholed](Proxy::blackhole), both directions, as a real
+    /// partition drops packets. Nothing is closed and every server keeps running and keeps
+    /// its client connections, so each side notices only through ZooKeeper's own timeouts.
+    /// Servers on neither side keep their links to both. Calling it again adds to the cut;
+    /// [`heal_partition`](Self::heal_partition) undoes it. A server on both sides, an index
+    /// out of range ([`Error::NoSuchServer`]), or a cluster not started with
+    /// [`start_partitionable`](Self::start_partitionable) ([`Error::NotPartitionable`]) is
+    /// refused before any link changes.
+    ///
+    /// What ZooKeeper then does, with `sync = syncLimit * tickTime`
+    /// ([`sync_limit`](crate::ServerConfigBuilder::sync_limit), 5 s by default):
+    ///
+    /// - A leader on the minority side keeps serving its clients (reads answer; writes wait
+    ///   for acks that do not come) until it sees that it lacks a quorum of followers, about
+    ///   `sync` after the cut. Then it stops leading, closes every client connection, and
+    ///   looks for a leader without finding one: it does not serve until the partition heals.
+    /// - A follower cut from the leader stops hearing it, drops out after about `sync` the
+    ///   same way (closing its client connections), and serves again only once it joins a
+    ///   leader.
+    /// - A majority side without the leader elects one among itself once its followers have
+    ///   dropped out, so it leads again about `sync` (plus an election, a fraction of a
+    ///   second) after the cut. The new leader expires the sessions whose clients stay on the
+    ///   minority side once their own timeout passes without a word from them (and their
+    ///   ephemeral nodes go).
+    ///
+    /// The two sides' `sync` run side by side with nothing ordering them, so keep `sync` well
+    /// under the clients' session timeout: otherwise a client still served by the old leader
+    /// may believe its session alive while the majority has already expired it and handed
+    /// its ephemeral nodes (a lock, a leadership) to someone else.
+    ///
+    /// ```no_run
+    /// # async fn demo(cluster: zk_testing::TestingCluster) -> Result<(), zk_testing::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let leader = cluster.wait_for_leader(Duration::from_secs(30)).await?;
+    /// let others: Vec<usize> = (0..cluster.len()).filter(|&i| i != leader).collect();
+    /// cluster.partition(&[leader], &others).await?;
+    /// // ... the old leader stops serving, another leads ...
+    /// cluster.heal_partition().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn partition(&self, side_a: &[usize], side_b: &[usize]) -> Result<()> {
+        let links = self.peer_links.as_ref().ok_or(Error::NotPartitionable)?;
+        partition::partition(links, self.members.len(), side_a, side_b).await
+    }
+
+    /// Sets every quorum and election link forwarding again (held bytes flow on), ending any
+    /// [`partition`](Self::partition) and whatever was done to a single link. Servers that
+    /// were cut off rejoin the ensemble on their own: wait for it with
+    /// [`wait_serving`](Self::wait_serving). Only for a cluster started with
+    /// [`start_partitionable`](Self::start_partitionable) ([`Error::NotPartitionable`]
+    /// otherwise).
+    pub async fn heal_partition(&self) -> Result<()> {
+        let links = self.peer_links.as_ref().ok_or(Error::NotPartitionable)?;
+        partition::heal(links).await
     }
 
     /// How many servers the ensemble has (running or not).

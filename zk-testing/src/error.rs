@@ -54,6 +54,32 @@ pub enum Error {
         reason: String,
     },
 
+    /// A cluster was asked for an election link it does not have.
+    #[error("no election link from server {from} to server {to}: {reason}")]
+    NoElectionLink {
+        /// The server whose connection the link would carry.
+        from: usize,
+        /// The server whose election port the link would lead to.
+        to: usize,
+        /// Why there is none.
+        reason: String,
+    },
+
+    /// A partition was asked for on a cluster whose election connections are direct, so it
+    /// could not be cut in two.
+    #[error(
+        "the cluster cannot be partitioned: its servers do not reach each other through proxies \
+         on both the quorum and the election ports (start it with TestingCluster::start_partitionable)"
+    )]
+    NotPartitionable,
+
+    /// A partition named the same server on both sides.
+    #[error("server {index} is on both sides of the partition")]
+    ServerOnBothSides {
+        /// The server named twice.
+        index: usize,
+    },
+
     /// The operation needs a running server, but this one is stopped or killed.
     #[error("{server} is not running")]
     NotRunning {

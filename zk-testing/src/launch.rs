@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::four_letter::{ServerMode, server_mode};
 use crate::install::Installation;
 use crate::member::Member;
+use crate::peer_links::{PeerLinks, ProxiedPorts};
 use crate::ports::{PortLease, lease_free_ports};
-use crate::quorum_links::QuorumLinks;
 use crate::server_files::{Peer, Role};
 
 /// How many times a launch starts over with fresh ports after a port conflict.
@@ -25,11 +25,11 @@ const LEADER_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) enum Shape {
     /// One `ZooKeeperServerMain`.
     Standalone,
-    /// Quorum peers, connected to each other directly or, with `quorum_proxies`, each
-    /// follower-to-leader connection through a [`QuorumLinks`] proxy.
+    /// Quorum peers, connected to each other directly or through [`PeerLinks`] proxies on the
+    /// ports `proxied` names.
     Ensemble {
         servers: usize,
-        quorum_proxies: bool,
+        proxied: ProxiedPorts,
     },
 }
 
@@ -37,8 +37,8 @@ pub(crate) enum Shape {
 #[derive(Debug)]
 pub(crate) struct Launched {
     pub(crate) members: Vec<Member>,
-    /// The proxies on the quorum links, when the shape asked for them.
-    pub(crate) quorum_links: Option<QuorumLinks>,
+    /// The proxies between the servers, when the shape asked for them.
+    pub(crate) peer_links: Option<PeerLinks>,
     pub(crate) startup_time: Duration,
 }
 
@@ -53,12 +53,12 @@ pub(crate) async fn launch(
     let deadline = started + config.startup_timeout();
     let mut attempt = 1;
     loop {
-        let (mut members, quorum_links) = prepare(install, config, shape).await?;
+        let (mut members, peer_links) = prepare(install, config, shape).await?;
         match start_all(&mut members, shape, deadline).await {
             Ok(()) => {
                 return Ok(Launched {
                     members,
-                    quorum_links,
+                    peer_links,
                     startup_time: started.elapsed(),
                 });
             }
@@ -78,18 +78,18 @@ pub(crate) async fn launch(
                 tracing::warn!(attempt, error = %err, "port conflict while starting ZooKeeper; retrying with new ports");
                 attempt += 1;
                 // `members` drops here: every JVM is killed and every directory removed (and
-                // the quorum links, which lead to the old ports, close).
+                // the peer links, which lead to the old ports, close).
             }
         }
     }
 }
 
-/// Leases the ports, starts the quorum links if asked, and writes every server's files.
+/// Leases the ports, starts the peer links if asked, and writes every server's files.
 async fn prepare(
     install: &Installation,
     config: &ServerConfig,
     shape: Shape,
-) -> Result<(Vec<Member>, Option<QuorumLinks>)> {
+) -> Result<(Vec<Member>, Option<PeerLinks>)> {
     match shape {
         Shape::Standalone => {
             let client = take_one(lease_free_ports(1)?)?;
@@ -106,7 +106,7 @@ async fn prepare(
         }
         Shape::Ensemble {
             servers: n,
-            quorum_proxies,
+            proxied,
         } => {
             let mut leases = lease_free_ports(3 * n)?.into_iter();
             let mut planned = Vec::with_capacity(n);
@@ -130,11 +130,7 @@ async fn prepare(
                     election_port: election.port(),
                 })
                 .collect();
-            let links = if quorum_proxies {
-                Some(QuorumLinks::start(&peers).await?)
-            } else {
-                None
-            };
+            let links = PeerLinks::start(&peers, proxied).await?;
             let members = planned
                 .into_iter()
                 .zip(1u64..)

@@ -7,7 +7,7 @@
 //! |------|------------|
 //! | [`TestingServer`] | one standalone server on a free port: `start`, `stop`, `restart`, `kill`, `pause`, `resume` |
 //! | [`SharedServer`], [`RunningServer`] | one standalone server for every test of a test binary that leaves it alone (a `static`; started by the first test, gone at exit) |
-//! | [`TestingCluster`] | an `n`-server ensemble: the same per server, plus [`leader`](TestingCluster::leader), per-server connect strings, and (with [`start_with_quorum_proxies`](TestingCluster::start_with_quorum_proxies)) a [`quorum_link`](TestingCluster::quorum_link) proxy between every two servers |
+//! | [`TestingCluster`] | an `n`-server ensemble: the same per server, plus [`leader`](TestingCluster::leader), per-server connect strings, a [`quorum_link`](TestingCluster::quorum_link) proxy between every two servers (with [`start_with_quorum_proxies`](TestingCluster::start_with_quorum_proxies)), and with [`start_partitionable`](TestingCluster::start_partitionable) an [`election_link`](TestingCluster::election_link) too and a [`partition`](TestingCluster::partition) of the servers in two sides, until [`heal_partition`](TestingCluster::heal_partition) |
 //! | [`Proxy`], [`ProxyMode`] | a loopback TCP proxy that can [`cut`](Proxy::cut), [`blackhole`](Proxy::blackhole), [`delay`](Proxy::delay) or [`drop_replies`](Proxy::drop_replies) for one client |
 //! | [`four_letter_word`], [`server_mode`], [`ServerMode`] | ask a server `ruok`, `srvr`, `mntr`, `cons`, ... |
 //! | [`ServerConfig`] | tick time, session limits, init/sync limits, JVM properties and options, extra `zoo.cfg` lines, TLS |
@@ -15,11 +15,14 @@
 //! | [`ServerSasl`] | SASL DIGEST-MD5 users (a JAAS `Server` section), optionally required of every session |
 //! | [`TestingKdc`], [`Keytab`] | an MIT Kerberos KDC on loopback with a throwaway realm, principals and their keytabs |
 //! | [`Installation`] | where Java and the ZooKeeper jars are (Debian's `/usr/share/java`, or `$ZK_TESTING_JARS`) |
+//! | [`Chaos`], [`Fault`], [`apply_fault`], [`ChaosClient`] | a seeded schedule of faults (kill, pause, cut, lost replies, expiry, partitions), applied to an ensemble and healed, every step bounded |
 //! | [`Error`] | every failure, typed; a missing install names `scripts/setup` |
 //!
 //! Inside: `member` runs one server process and decides when it serves, `launch` brings a set of
-//! them up (retrying with fresh ports on conflicts), `quorum_links` puts a proxy on every
-//! server-to-server quorum link of an ensemble that asks for them, `process` owns a JVM
+//! them up (retrying with fresh ports on conflicts), `peer_links` puts a proxy on every
+//! server-to-server quorum (and election) link of an ensemble that asks for them, `election_handshake`
+//! keeps the election's connections back on those proxies, `partition` blackholes the links
+//! between two sides, `process` owns a JVM
 //! (pdeathsig, signals, reaping), `ports` leases loopback ports, `server_files` writes `zoo.cfg`
 //! and logging configuration (and a TLS server's PEM stores), `jvm` builds the command line,
 //! `shared` keeps a server on a thread of its own for the whole test process, `tls` makes the
@@ -61,8 +64,10 @@
 //!   mode (and for an ensemble, until one server leads), and `conf` proves the answer came from
 //!   the server the kit started.
 
+mod chaos;
 mod cluster;
 mod config;
+mod election_handshake;
 mod error;
 mod expire;
 mod four_letter;
@@ -71,16 +76,18 @@ mod jvm;
 mod kdc;
 mod launch;
 mod member;
+mod partition;
+mod peer_links;
 mod ports;
 mod process;
 mod proxy;
-mod quorum_links;
 mod sasl;
 mod server;
 mod server_files;
 mod shared;
 mod tls;
 
+pub use chaos::{AppliedFault, Chaos, ChaosClient, Fault, FaultKind, apply_fault};
 pub use cluster::TestingCluster;
 pub use config::{
     DEFAULT_INIT_LIMIT, DEFAULT_JUTE_MAX_BUFFER, DEFAULT_MAX_HEAP_MB, DEFAULT_MAX_SESSION_TIMEOUT,

@@ -4,42 +4,17 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::ensemble::{EVENTUALLY, POLL, applied_zxid, wait_applied};
 use common::session::RawSession;
 use tokio::time::Instant;
-use zk_testing::{Error, ServerConfig, ServerMode, TestingCluster, four_letter_word_within};
+use zk_testing::{Error, ServerConfig, ServerMode, TestingCluster};
 
 const ELECTION_DEADLINE: Duration = Duration::from_secs(60);
-/// How long anything that must happen may take on a busy machine.
-const EVENTUALLY: Duration = Duration::from_secs(60);
 /// The slow link: less than half the sync limit (5 s by default), so the leader keeps a
 /// follower whose acks come back `2 * DELAY` after each proposal.
 const DELAY: Duration = Duration::from_secs(2);
-const POLL: Duration = Duration::from_millis(50);
-
-/// The last zxid a server has applied, from the `Zxid:` line of `srvr`; `None` while it does
-/// not serve.
-async fn applied_zxid(addr: SocketAddr) -> Option<i64> {
-    let srvr = four_letter_word_within(addr, "srvr", Duration::from_secs(2))
-        .await
-        .ok()?;
-    let hex = srvr.lines().find_map(|l| l.strip_prefix("Zxid: 0x"))?;
-    i64::from_str_radix(hex.trim(), 16).ok()
-}
-
-/// Waits until the server has applied `zxid`; returns when that was seen.
-async fn wait_applied(addr: SocketAddr, zxid: i64) -> Instant {
-    let deadline = Instant::now() + EVENTUALLY;
-    loop {
-        if applied_zxid(addr).await.is_some_and(|z| z >= zxid) {
-            return Instant::now();
-        }
-        assert!(Instant::now() < deadline, "{addr} never applied {zxid:#x}");
-        tokio::time::sleep(POLL).await;
-    }
-}
 
 fn others(leader: usize) -> (usize, usize) {
     ((leader + 1) % 3, (leader + 2) % 3)

@@ -5,8 +5,23 @@
 mod connection;
 mod delay;
 mod mode;
+mod opening;
 
 pub use mode::ProxyMode;
+pub(crate) use opening::{Opening, OpeningRewrite};
+
+/// What a proxy between two servers of an ensemble does beyond forwarding.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PeerOptions {
+    /// Rewrites each connection's opening message before the server reads it.
+    pub(crate) opening: Option<OpeningRewrite>,
+    /// How long a new connection waits for its server to listen when the server refuses it.
+    /// A quorum port listens only while its server leads, and ZooKeeper retries a refused
+    /// connection to a new leader; but a connection the proxy accepted and then closed looks
+    /// like a leader that hung up, and the follower gives that leader up (which then waits a
+    /// whole `initLimit` for followers). Waiting keeps the refusal out of the follower's view.
+    pub(crate) wait_for_upstream: Option<std::time::Duration>,
+}
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -64,6 +79,8 @@ pub struct Proxy {
     connections: Arc<Mutex<JoinSet<()>>>,
     next_upstream: Arc<AtomicUsize>,
     dropped: Arc<AtomicU64>,
+    /// What a proxy between two servers does beyond forwarding (nothing for other proxies).
+    peer: Arc<PeerOptions>,
     _lease: PortLease,
 }
 
@@ -76,7 +93,16 @@ impl Proxy {
     /// Starts a proxy in front of several servers, forwarding. Each new connection goes to the
     /// first server that accepts it, trying them in turn from a rotating starting point.
     pub async fn start_list(upstreams: impl IntoIterator<Item = SocketAddr>) -> Result<Proxy> {
-        let upstreams: Arc<[SocketAddr]> = upstreams.into_iter().collect();
+        Self::start_with(upstreams.into_iter().collect(), PeerOptions::default()).await
+    }
+
+    /// Starts a proxy between two servers of an ensemble, in front of `upstream`, doing what
+    /// `options` ask beyond forwarding.
+    pub(crate) async fn start_peer(upstream: SocketAddr, options: PeerOptions) -> Result<Proxy> {
+        Self::start_with(Arc::new([upstream]), options).await
+    }
+
+    async fn start_with(upstreams: Arc<[SocketAddr]>, options: PeerOptions) -> Result<Proxy> {
         if upstreams.is_empty() {
             return Err(Error::InvalidConfig(
                 "a proxy needs at least one upstream address".into(),
@@ -93,6 +119,7 @@ impl Proxy {
             connections: Arc::new(Mutex::new(JoinSet::new())),
             next_upstream: Arc::new(AtomicUsize::new(0)),
             dropped: Arc::new(AtomicU64::new(0)),
+            peer: Arc::new(options),
             _lease: lease,
         };
         *proxy.control.lock().await = Some(proxy.spawn_acceptor(listener));
@@ -197,6 +224,7 @@ impl Proxy {
         let upstreams = Arc::clone(&self.upstreams);
         let next_upstream = Arc::clone(&self.next_upstream);
         let dropped = Arc::clone(&self.dropped);
+        let peer = Arc::clone(&self.peer);
         let mode = self.mode.subscribe();
         tokio::spawn(async move {
             loop {
@@ -218,6 +246,7 @@ impl Proxy {
                     first,
                     mode.clone(),
                     Arc::clone(&dropped),
+                    Arc::clone(&peer),
                 ));
             }
         })

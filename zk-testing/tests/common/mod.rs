@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub(crate) mod ensemble;
 pub(crate) mod session;
 
 /// Whether a process with this pid exists (running or zombie), by `kill(pid, 0)`.
