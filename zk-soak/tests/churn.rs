@@ -13,7 +13,11 @@ async fn churn_stays_flat(kind: ChurnKind, cycles: u64) {
     let report = report.unwrap_or_else(|e| panic!("{kind:?} churn stopped: {e}"));
     eprintln!("{}", report.summary());
     assert_eq!(report.cycles, cycles);
-    assert_eq!(report.samples.len(), 6, "a reading at 0 and every fifth of the run");
+    assert_eq!(
+        report.samples.len(),
+        6,
+        "a reading at 0 and every fifth of the run"
+    );
     assert!(
         report.excess.is_empty(),
         "grew past {:?}: {:?}",
