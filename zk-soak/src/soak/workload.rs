@@ -332,6 +332,10 @@ async fn start_selector(
 }
 
 /// A lock contender: acquires, holds for a moment, releases, and again, until aborted.
+#[expect(
+    clippy::infinite_loop,
+    reason = "runs until the workload aborts its task"
+)]
 async fn contend(mutex: InterProcessMutex, slot: GuardSlot, acquisitions: Arc<AtomicU64>) {
     loop {
         match mutex.acquire_timeout(ACQUIRE_WAIT).await {

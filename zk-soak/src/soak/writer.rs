@@ -92,13 +92,17 @@ impl Drop for Writer {
     }
 }
 
+#[expect(
+    clippy::infinite_loop,
+    reason = "runs until the writer aborts its task"
+)]
 async fn write_forever(client: Client, shared: Arc<Shared>) {
     let mut n: u64 = 0;
     loop {
         n += 1;
         let epoch = shared.epoch.load(Ordering::Acquire);
         shared.in_flight.store(epoch, Ordering::Release);
-        let (mode, kind) = if n % 2 == 0 {
+        let (mode, kind) = if n.is_multiple_of(2) {
             (CreateMode::EphemeralSequential, "e")
         } else {
             (CreateMode::PersistentSequential, "p")
