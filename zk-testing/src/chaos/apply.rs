@@ -62,12 +62,7 @@ pub async fn apply_fault(
     };
     match fault.kind {
         FaultKind::KillLeader | FaultKind::KillFollower => {
-            let leader = cluster.wait_for_leader(LEADER_DEADLINE).await?;
-            let target = if fault.kind == FaultKind::KillLeader {
-                leader
-            } else {
-                (leader + 1) % cluster.len()
-            };
+            let target = leader_or_follower(cluster, fault.kind == FaultKind::KillLeader).await?;
             applied.server = Some(target);
             cluster.kill(target)?;
             sleep(fault.duration).await;
@@ -116,12 +111,8 @@ pub async fn apply_fault(
             }
         }
         FaultKind::PartitionLeader | FaultKind::PartitionFollower => {
-            let leader = cluster.wait_for_leader(LEADER_DEADLINE).await?;
-            let alone = if fault.kind == FaultKind::PartitionLeader {
-                leader
-            } else {
-                (leader + 1) % cluster.len()
-            };
+            let alone =
+                leader_or_follower(cluster, fault.kind == FaultKind::PartitionLeader).await?;
             let rest: Vec<usize> = (0..cluster.len()).filter(|&i| i != alone).collect();
             applied.server = Some(alone);
             cluster.partition(&[alone], &rest).await?;
@@ -131,6 +122,16 @@ pub async fn apply_fault(
         }
     }
     Ok(applied)
+}
+
+/// The leader (waiting for one, bounded), or with `leader == false` the server after it.
+async fn leader_or_follower(cluster: &TestingCluster, leader: bool) -> Result<usize> {
+    let current = cluster.wait_for_leader(LEADER_DEADLINE).await?;
+    Ok(if leader {
+        current
+    } else {
+        (current + 1) % cluster.len()
+    })
 }
 
 fn require(client: Option<ChaosClient<'_>>) -> Result<ChaosClient<'_>> {
