@@ -46,9 +46,9 @@ pub struct AppliedFault {
 /// index out of range aims at the last client).
 ///
 /// Every step is bounded: a leader to kill is looked for for up to a minute, a server must serve
-/// again within a minute of its heal. A heal step that fails is returned as the error; the other
-/// heal steps of that fault are still taken first, so the ensemble is whole again wherever it
-/// can be.
+/// again within a minute of its heal. A step that fails ends the fault there and is returned as
+/// the error: the steps after it are not taken, so the ensemble may stay broken (the soak
+/// counts that as a violation).
 pub async fn apply_fault(
     cluster: &mut TestingCluster,
     fault: Fault,
