@@ -13,6 +13,8 @@ pub mod watcher;
 pub mod workload;
 pub mod writer;
 
+mod lock;
+
 use std::io::Write;
 use std::time::Duration;
 

@@ -7,6 +7,7 @@ use futures::StreamExt;
 use tokio::task::JoinHandle;
 use zk_core::{Client, ConnectionState};
 
+use super::lock::lock;
 use super::violations::Violations;
 
 /// Whether `next` may follow `previous` (`None`: the first state of the client) under
@@ -71,10 +72,6 @@ impl Drop for StateLog {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

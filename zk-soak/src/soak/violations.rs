@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::lock::lock;
+
 /// A shared list of violations. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Violations {
@@ -12,22 +14,16 @@ impl Violations {
     /// Records one, with what proves it.
     pub fn record(&self, evidence: String) {
         tracing::error!(%evidence, "soak violation");
-        self.lock().push(evidence);
+        lock(&self.found).push(evidence);
     }
 
     /// How many were recorded.
     pub fn count(&self) -> usize {
-        self.lock().len()
+        lock(&self.found).len()
     }
 
     /// The ones recorded from index `from` on.
     pub fn since(&self, from: usize) -> Vec<String> {
-        self.lock().iter().skip(from).cloned().collect()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
-        self.found
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.found).iter().skip(from).cloned().collect()
     }
 }

@@ -15,6 +15,7 @@ use zk_recipes::{
 use zk_testing::TestingCluster;
 
 use super::holders::{HolderGroup, HolderProbe, spawn_sampler};
+use super::lock::lock;
 use super::participants::Participant;
 use super::violations::Violations;
 use super::watcher::Watcher;
@@ -160,7 +161,7 @@ impl Workload {
                 Arc::clone(&lock_acquisitions),
             )));
             let probe: HolderProbe = Arc::new(move || {
-                lock_slot(&slot)
+                lock(&slot)
                     .as_ref()
                     .filter(|guard| guard.is_held())
                     .map(LockGuard::fencing_token)
@@ -304,7 +305,7 @@ async fn start_selector(
         async move {
             // Cleared however the round ends, a cancellation (the future dropped) included.
             let _clear = ClearOnDrop(Arc::clone(&slot));
-            *lock_slot(&slot) = Some(ctx.fencing_token());
+            *lock(&slot) = Some(ctx.fencing_token());
             rounds.fetch_add(1, Ordering::AcqRel);
             tokio::select! {
                 () = tokio::time::sleep(HOLD_FOR) => {}
@@ -323,7 +324,7 @@ async fn start_selector(
     let probe_selector = Arc::clone(&selector);
     let probe: HolderProbe = Arc::new(move || {
         if probe_selector.has_leadership() {
-            *lock_slot(&token)
+            *lock(&token)
         } else {
             None
         }
@@ -341,11 +342,11 @@ async fn contend(mutex: InterProcessMutex, slot: GuardSlot, acquisitions: Arc<At
         match mutex.acquire_timeout(ACQUIRE_WAIT).await {
             Ok(Some(guard)) => {
                 acquisitions.fetch_add(1, Ordering::AcqRel);
-                *lock_slot(&slot) = Some(guard);
+                *lock(&slot) = Some(guard);
                 tokio::time::sleep(HOLD_FOR).await;
                 // Out of the slot before the release deletes the node, so the sampler never
                 // sees a holder whose node another contender may already have replaced.
-                let guard = lock_slot(&slot).take();
+                let guard = lock(&slot).take();
                 if let Some(guard) = guard {
                     let _ = guard.release().await;
                 }
@@ -363,11 +364,6 @@ struct ClearOnDrop(Arc<Mutex<Option<FencingToken>>>);
 
 impl Drop for ClearOnDrop {
     fn drop(&mut self) {
-        *lock_slot(&self.0) = None;
+        *lock(&self.0) = None;
     }
-}
-
-fn lock_slot<T>(slot: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    slot.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use zk_core::{Client, CreateMode};
 
+use super::lock::lock;
+
 /// Where the writer's nodes go: one child per epoch.
 pub const WRITES: &str = "/soak/writes";
 /// The pause between two creates.
@@ -73,11 +75,7 @@ impl Writer {
 
     /// Takes the acknowledged creates of `epoch` out of the record.
     pub fn take_acked(&self, epoch: u64) -> Vec<Acked> {
-        let mut acked = self
-            .shared
-            .acked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut acked = lock(&self.shared.acked);
         let (of_epoch, rest) = std::mem::take(&mut *acked)
             .into_iter()
             .partition(|(e, _)| *e == epoch);
@@ -122,11 +120,7 @@ async fn write_forever(client: Client, shared: Arc<Shared>) {
                     path,
                     owner: stat.ephemeral_owner,
                 };
-                shared
-                    .acked
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push((epoch, acked));
+                lock(&shared.acked).push((epoch, acked));
                 shared.acked_total.fetch_add(1, Ordering::AcqRel);
             }
             Err(e) => tracing::debug!(error = %e, "soak writer: create failed (outcome unknown)"),
